@@ -1,0 +1,179 @@
+"""Calls: one record per SingleCall request, its append-only events, and the do-not-call list."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Mode
+from .register import CallerNumber, TtsTemplate, VoiceFile
+
+
+class CallRecord(models.Model):
+    """One SingleCallByTts / SingleCallByVoice request and everything learned about it."""
+
+    class Api(models.TextChoices):
+        TTS = "tts", _("TTS")
+        VOICE = "voice", _("Voice file")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        ACCEPTED = "accepted", _("Accepted by provider")
+        RINGING = "ringing", _("Ringing")
+        ANSWERED = "answered", _("Answered")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Outcome(models.TextChoices):
+        LISTENED = "listened", _("Answered, listened to the end")
+        HUNG_UP_EARLY = "hung_up_early", _("Answered, hung up early")
+        BUSY = "busy", _("Busy")
+        NO_ANSWER = "no_answer", _("No answer")
+        INVALID_NUMBER = "invalid_number", _("Invalid number")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        POWERED_OFF = "powered_off", _("Powered off")
+        SUSPENDED = "suspended", _("Suspended")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    FINAL_STATUSES = (Status.COMPLETED, Status.FAILED)
+
+    api = models.CharField(_("API"), max_length=8, choices=Api.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    tts_template = models.ForeignKey(
+        TtsTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("TTS template")
+    )
+    voice_file = models.ForeignKey(
+        VoiceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("voice file")
+    )
+    called_number = models.CharField(_("callee"), max_length=20)
+    caller_number = models.ForeignKey(
+        CallerNumber, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("caller number")
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    play_times = models.PositiveSmallIntegerField(_("play times"), default=3)
+    volume = models.PositiveSmallIntegerField(_("volume"), default=100)
+    speed = models.SmallIntegerField(_("speed"), null=True, blank=True)
+
+    out_id = models.CharField(_("OutId"), max_length=15, unique=True)
+    call_id = models.CharField(_("CallId"), max_length=64, null=True, blank=True)
+    request_id = models.CharField(_("RequestId"), max_length=64, blank=True)
+    api_code = models.CharField(_("API code"), max_length=64, blank=True)
+    api_message = models.TextField(_("API message"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    status_code = models.CharField(_("status code"), max_length=16, blank=True)
+    smart_status_code = models.CharField(_("smart status code"), max_length=32, blank=True)
+    status_msg = models.CharField(_("status message"), max_length=200, blank=True)
+    hangup_direction = models.CharField(_("hung up by"), max_length=16, blank=True)
+    originate_time = models.DateTimeField(_("originated at"), null=True, blank=True)
+    ring_time = models.DateTimeField(_("rang at"), null=True, blank=True)
+    start_time = models.DateTimeField(_("answered at"), null=True, blank=True)
+    end_time = models.DateTimeField(_("ended at"), null=True, blank=True)
+    duration = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    final_report_at = models.DateTimeField(_("final report received at"), null=True, blank=True)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="call_records",
+        null=True,
+        blank=True,
+        verbose_name=_("placed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("call record")
+        verbose_name_plural = _("call records")
+        permissions = [
+            ("dial_callrecord", _("Can place test calls")),
+            ("export_callrecord", _("Can export call records")),
+            ("view_full_number", _("Can see unmasked phone numbers")),
+            ("requery_callrecord", _("Can re-query the provider for a call")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["call_id"], condition=Q(call_id__isnull=False), name="callrecord_call_id_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(api="tts", tts_template__isnull=False, voice_file__isnull=True)
+                    | Q(api="voice", voice_file__isnull=False, tts_template__isnull=True)
+                ),
+                name="callrecord_one_resource_per_api",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="callrecord_created_idx"),
+            models.Index(fields=["called_number", "created_at"], name="callrecord_callee_idx"),
+            models.Index(fields=["status", "created_at"], name="callrecord_status_idx"),
+            models.Index(fields=["requested_by", "created_at"], name="callrecord_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.out_id} → {self.called_number}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class CallEvent(models.Model):
+    """One fact about a call in arrival order. Receipts for calls we do not know yet wait here with call=None."""
+
+    class Kind(models.TextChoices):
+        API_ANSWER = "api_answer", _("Provider answer")
+        CALL_REPORT = "call_report", _("In-call receipt (VoiceCallReport)")
+        VOICE_REPORT = "voice_report", _("Final receipt (VoiceReport)")
+        DETAIL_QUERY = "detail_query", _("Detail query")
+        RETRY = "retry", _("Retry")
+        NOTE = "note", _("Note")
+
+    call = models.ForeignKey(
+        CallRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("call")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Receipts are delivered at least once; this key makes a second delivery a no-op.
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
+    receipt_call_id = models.CharField(_("receipt CallId"), max_length=64, blank=True, db_index=True)
+    receipt_out_id = models.CharField(_("receipt OutId"), max_length=64, blank=True, db_index=True)
+    status_code = models.CharField(_("status code"), max_length=16, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    payload = models.JSONField(_("raw payload"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        indexes = [models.Index(fields=["call", "created_at"], name="callevent_call_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.status_code}".strip()
+
+
+class BlockedNumber(models.Model):
+    """Do-not-call list: numbers a manager blocked, with the reason."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("blocked by")
+    )
+    created_at = models.DateTimeField(_("blocked at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("blocked number")
+        verbose_name_plural = _("do-not-call list")
+
+    def __str__(self) -> str:
+        return self.number

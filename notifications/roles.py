@@ -1,0 +1,42 @@
+"""The console's roles as Django groups and the model permissions each one holds.
+
+Data migrations call `sync_role_groups` so a fresh database always has the groups; change the
+lists here and add a migration that calls it again.
+"""
+OPERATORS = "Operators"
+MANAGERS = "Managers"
+
+_REGISTER = ("qualification", "callernumber", "voicefile", "ttstemplate")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATORS: [
+        *(f"{action}_{model}" for model in _REGISTER for action in ("add", "change", "view")),
+        "view_callrecord", "view_callevent", "dial_callrecord", "view_full_number", "view_blockednumber",
+    ],
+    MANAGERS: [
+        *(f"view_{model}" for model in _REGISTER),
+        "review_qualification", "review_voicefile", "review_ttstemplate", "manage_callernumber_status",
+        "view_callrecord", "view_callevent", "export_callrecord", "requery_callrecord",
+        "add_blockednumber", "change_blockednumber", "delete_blockednumber", "view_blockednumber",
+    ],
+}
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create the role groups and give each exactly the permissions listed above."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label="notifications", codename__in=codenames)
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Unknown permissions for {name}: {sorted(missing)}")
+        group.permissions.set(permissions)
