@@ -1,10 +1,15 @@
-"""Console URLs (namespace `notifications`)."""
+"""Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from . import views
+from .views import calls, dialing, history, register
+from .views.home import home
 
 app_name = "notifications"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
+    *register.urlpatterns,
+    *dialing.urlpatterns,
+    *calls.urlpatterns,
+    *history.urlpatterns,
 ]

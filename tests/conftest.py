@@ -4,6 +4,8 @@ from django.contrib.auth.models import Group, User
 
 from notifications.roles import MANAGERS, OPERATORS
 
+pytest_plugins = ["tests.fixtures_simulator"]
+
 
 def _user_in(group_name: str, username: str) -> User:
     user = User.objects.create_user(username=username, password="not-used-in-tests")

@@ -1,4 +1,1 @@
-"""Console views, one module per area."""
-from .home import home
-
-__all__ = ["home"]
+"""Console views, one module per area; each module exports its `urlpatterns`."""

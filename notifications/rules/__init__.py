@@ -1,0 +1,1 @@
+"""Pure functions for the rules the provider enforces: identifiers, templates, dialing."""

@@ -1,0 +1,1 @@
+"""Fixtures that run the simulator on a free loopback port for the console's tests."""
