@@ -1,6 +1,22 @@
-"""RQ jobs: ids in, one service call each. `enqueue` runs them on Redis when configured, in-process otherwise."""
+"""RQ jobs: ids in, one service call each. `enqueue` runs them on Redis when configured, in-process otherwise.
+
+Without Redis (the embedded default) a job runs inline once the transaction commits; delayed work (retries with
+backoff, the periodic follow-up) goes to a small in-process scheduler thread that `runconsole` starts. The job
+functions are the same in both modes.
+"""
+import heapq
+import itertools
+import logging
+import threading
+import time
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_UP_CHAIN_KEY = "voiceadmin:calls-follow-up:next-job"
 
 
 def enqueue(func, *args) -> None:
@@ -8,10 +24,123 @@ def enqueue(func, *args) -> None:
     transaction.on_commit(lambda: _enqueue_now(func, *args))
 
 
+def enqueue_in(seconds: float, func, *args) -> None:
+    """Run `func(*args)` about `seconds` after the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue_later(seconds, func, *args))
+
+
+def _queue():
+    import django_rq
+
+    return django_rq.get_queue("default")
+
+
 def _enqueue_now(func, *args) -> None:
     if settings.REDIS_URL:
-        import django_rq
-
-        django_rq.get_queue("default").enqueue(func, *args)
+        _queue().enqueue(func, *args)
     else:
         func(*args)
+
+
+def _enqueue_later(seconds: float, func, *args) -> None:
+    if settings.REDIS_URL:
+        _queue().enqueue_in(timedelta(seconds=seconds), func, *args)
+    elif scheduler.running:
+        scheduler.add(seconds, func, *args)
+    else:
+        # No scheduler thread (a command or a test): wait here; the delays are a few seconds at most.
+        time.sleep(seconds)
+        func(*args)
+
+
+class InProcessScheduler:
+    """Runs delayed jobs and the periodic follow-up in one background thread of the embedded console."""
+
+    def __init__(self):
+        self._heap: list = []
+        self._order = itertools.count()
+        self._wakeup = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.follow_up_chained = False
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def add(self, seconds: float, func, *args) -> None:
+        with self._wakeup:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._order), func, args))
+            self._wakeup.notify()
+
+    def start(self) -> None:
+        if not self.running:
+            self._thread = threading.Thread(target=self._run, name="voiceadmin-scheduler", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._wakeup.wait(timeout=self._heap[0][0] - time.monotonic() if self._heap else None)
+                _due, _order, func, args = heapq.heappop(self._heap)
+            close_old_connections()
+            try:
+                func(*args)
+            except Exception:
+                logger.exception("scheduled job %s failed", getattr(func, "__name__", func))
+            finally:
+                close_old_connections()
+
+
+scheduler = InProcessScheduler()
+
+
+def call_record_dispatch_job(call_record_id: int) -> None:
+    from notifications.services.dialing import call_record_dispatch  # services import this module
+
+    call_record_dispatch(call_record_id=call_record_id)
+
+
+def calls_follow_up_job() -> None:
+    """The periodic follow-up; it schedules its own next run, so one chain of it exists per deployment."""
+    from notifications.services.dialing import calls_follow_up
+
+    try:
+        summary = calls_follow_up()
+        logger.info("calls follow-up: %s", summary)
+    finally:
+        follow_up_schedule(after=_current_job_id() or "in-process")
+
+
+def _current_job_id() -> str | None:
+    if not settings.REDIS_URL:
+        return None
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job.id if job else None
+
+
+def follow_up_schedule(*, after: str | None = None) -> bool:
+    """Make sure the next follow-up run is scheduled, once: returns False when a run is already on its way.
+
+    With Redis a key names the scheduled job; a run reschedules only if it is that job (so a stray second chain dies
+    out), and the key expires if the chain breaks (a worker killed), letting the next call of this function restart it.
+    Without Redis the in-process scheduler thread carries the chain.
+    """
+    interval = settings.CALL_FOLLOW_UP_INTERVAL_SECONDS
+    if not settings.REDIS_URL:
+        if not scheduler.running or (after is None and scheduler.follow_up_chained):
+            return False
+        scheduler.follow_up_chained = True
+        scheduler.add(interval, calls_follow_up_job)
+        return True
+    connection = _queue().connection
+    if after is None:
+        if not connection.set(FOLLOW_UP_CHAIN_KEY, "starting", nx=True, ex=interval * 3):
+            return False
+    elif connection.get(FOLLOW_UP_CHAIN_KEY) != after.encode():
+        return False
+    job = _queue().enqueue_in(timedelta(seconds=interval), calls_follow_up_job)
+    connection.set(FOLLOW_UP_CHAIN_KEY, job.id, ex=interval * 3)
+    return True

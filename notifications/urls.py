@@ -1,7 +1,7 @@
 """Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from .views import calls, dialing, history, register
+from .views import calls, dialing, history, register, simulator_link
 from .views.home import home
 
 app_name = "notifications"
@@ -12,4 +12,5 @@ urlpatterns = [
     *dialing.urlpatterns,
     *calls.urlpatterns,
     *history.urlpatterns,
+    *simulator_link.urlpatterns,
 ]

@@ -135,6 +135,12 @@ RECEIPT_WEBHOOK_TOKEN = env("RECEIPT_WEBHOOK_TOKEN", default="local-receipt-toke
 # The simulator's control API (review decisions, account sync). Empty with the real provider.
 SIMULATOR_CONTROL_URL = env("SIMULATOR_CONTROL_URL", default="")
 
+# Dialing: per-user limit on test calls, and when the follow-up queries, settles and re-enqueues calls.
+DIAL_RATE_LIMIT_PER_MINUTE = env.int("DIAL_RATE_LIMIT_PER_MINUTE", default=10)
+CALL_DETAIL_QUERY_AFTER_MINUTES = env.float("CALL_DETAIL_QUERY_AFTER_MINUTES", default=5)
+CALL_QUEUED_STALE_MINUTES = env.float("CALL_QUEUED_STALE_MINUTES", default=2)
+CALL_FOLLOW_UP_INTERVAL_SECONDS = env.int("CALL_FOLLOW_UP_INTERVAL_SECONDS", default=60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

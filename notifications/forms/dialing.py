@@ -1,0 +1,110 @@
+"""Test-dial forms (shape only: the dialing rules live in the service) and the do-not-call list form."""
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import BlockedNumber, CallerNumber, Mode, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.rules import dialing as rules
+from notifications.rules.identifiers import normalize_mainland_number
+
+PARAM_PREFIX = "param_"
+
+
+class _ResourceChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        code = getattr(obj, "tts_code", "") or getattr(obj, "voice_code", "")
+        return f"{obj} ({code}, {obj.get_mode_display()})"
+
+
+class DialForm(forms.Form):
+    """Fields shared by both test-dial forms; `resource` is the chosen template or voice file (None until chosen)."""
+
+    resource_field = ""
+
+    called_number = forms.CharField(
+        label=_("Number to call"), max_length=30,
+        help_text=_("A mainland mobile (11 digits) or landline with its area code, e.g. 057188886666."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    caller_number = forms.ModelChoiceField(label=_("Caller number"), queryset=CallerNumber.objects.none(), required=False)
+    play_times = forms.IntegerField(label=_("Play times"), initial=3, min_value=rules.PLAY_TIMES_RANGE[0],
+                                    max_value=rules.PLAY_TIMES_RANGE[1])
+    volume = forms.IntegerField(label=_("Volume"), initial=100, min_value=rules.VOLUME_RANGE[0], max_value=rules.VOLUME_RANGE[1])
+    speed = forms.IntegerField(label=_("Speed"), required=False, min_value=rules.SPEED_RANGE[0], max_value=rules.SPEED_RANGE[1],
+                               help_text=_("Optional, from −500 (slower) to 500 (faster)."))
+
+    def __init__(self, *args, resource=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resource = resource
+        self.order_fields([self.resource_field])
+        if resource is None or resource.mode != Mode.DEDICATED:
+            del self.fields["caller_number"]
+        else:
+            self.fields["caller_number"].required = True
+            self.fields["caller_number"].help_text = _("Only active numbers of this content's qualification are listed.")
+            self.fields["caller_number"].queryset = CallerNumber.objects.filter(
+                status=CallerNumber.Status.ACTIVE, qualification=resource.qualification_id,
+                qualification__status=ReviewStatus.APPROVED,
+            )
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_called_number(self) -> str:
+        number, _kind = normalize_mainland_number(self.cleaned_data["called_number"])
+        return number
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Attach the service's errors to the fields they are about; anything else goes above the form."""
+        for key, messages in error.error_dict.items():
+            field = self.resource_field if key == "resource" else key
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class TtsDialForm(DialForm):
+    resource_field = "template"
+
+    template = _ResourceChoice(
+        label=_("TTS template"), queryset=TtsTemplate.objects.filter(status=ReviewStatus.APPROVED).select_related("qualification"),
+        help_text=_("Only templates the provider has approved are listed."),
+    )
+
+    def __init__(self, *args, resource=None, **kwargs):
+        super().__init__(*args, resource=resource, **kwargs)
+        # One field per variable, labelled by its name, so a value is entered for every ${name}.
+        for name in resource.variables if resource is not None else []:
+            self.fields[PARAM_PREFIX + name] = forms.CharField(
+                label=name, max_length=rules.MAX_PARAM_TOTAL,
+                widget=forms.TextInput(attrs={"class": "form-control", "data-variable": name, "autocomplete": "off"}),
+            )
+
+    def params(self) -> dict[str, str]:
+        return {name[len(PARAM_PREFIX):]: value for name, value in self.cleaned_data.items() if name.startswith(PARAM_PREFIX)}
+
+
+class VoiceDialForm(DialForm):
+    resource_field = "voice_file"
+
+    voice_file = _ResourceChoice(
+        label=_("Voice file"), queryset=VoiceFile.objects.filter(status=ReviewStatus.APPROVED).select_related("qualification"),
+        help_text=_("Only voice files the provider has approved are listed."),
+    )
+
+    def params(self) -> dict[str, str]:
+        return {}
+
+
+class BlockedNumberForm(forms.ModelForm):
+    class Meta:
+        model = BlockedNumber
+        fields = ["number", "reason"]
+        widgets = {
+            "number": forms.TextInput(attrs={"class": "form-control", "inputmode": "tel", "autocomplete": "off"}),
+            "reason": forms.TextInput(attrs={"class": "form-control"}),
+        }
+
+    def clean_number(self) -> str:
+        number, _kind = normalize_mainland_number(self.cleaned_data["number"])
+        if BlockedNumber.objects.filter(number=number).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("This number is already on the do-not-call list."))
+        return number

@@ -1,0 +1,192 @@
+"""Forms of the register: shape and formats here; lifecycle rules live in the services."""
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from notifications.audio import inspect_licence_upload, inspect_voice_upload
+from notifications.models import CallerNumber, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.rules.identifiers import normalize_credit_code, normalize_mainland_number
+from notifications.rules.templates import MAX_LENGTH, template_errors
+
+# 400 numbers are 10 digits; 95 numbers are short service numbers of 5 to 8 digits.
+_SPECIAL_NUMBER = {
+    CallerNumber.Type.SPECIAL_400: (re.compile(r"400\d{7}"), _("A 400 number has 10 digits and starts with 400.")),
+    CallerNumber.Type.SPECIAL_95: (re.compile(r"95\d{3,6}"), _("A 95 number has 5 to 8 digits and starts with 95.")),
+}
+
+
+class BootstrapMixin:
+    """Gives every widget Bootstrap's classes so templates can render fields in a loop."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class QualificationForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Qualification
+        fields = ["company_name", "credit_code", "legal_representative", "contact_name", "contact_phone", "purpose", "licence"]
+        help_texts = {
+            "credit_code": _("18 characters as printed on the business licence (统一社会信用代码); lower case is accepted."),
+            "contact_phone": _("Mainland mobile or landline with area code."),
+            "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB."),
+        }
+        widgets = {"licence": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
+
+    def clean_credit_code(self):
+        return normalize_credit_code(self.cleaned_data["credit_code"])
+
+    def clean_contact_phone(self):
+        return normalize_mainland_number(self.cleaned_data["contact_phone"])[0]
+
+    def clean_licence(self):
+        licence = self.cleaned_data.get("licence")
+        if isinstance(licence, UploadedFile):
+            inspect_licence_upload(licence)
+        return licence
+
+
+class CallerNumberForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = CallerNumber
+        fields = ["number", "number_type", "province", "city", "qualification", "purpose", "monthly_rent", "purchased_on", "expires_on"]
+        help_texts = {
+            "number": _("Mobile (11 digits) or landline with area code; the type of a mobile or landline is detected from the number."),
+            "qualification": _("The number can only become active once this qualification is approved."),
+        }
+        widgets = {"purchased_on": forms.DateInput(attrs={"type": "date"}), "expires_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.status != CallerNumber.Status.PENDING:
+            # The provider ties a number to its qualification once it is in service.
+            for name in ("number", "number_type", "qualification"):
+                self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        raw, number_type = cleaned.get("number"), cleaned.get("number_type")
+        if raw and number_type and not self.fields["number"].disabled:
+            if number_type in _SPECIAL_NUMBER:
+                pattern, message = _SPECIAL_NUMBER[number_type]
+                digits = re.sub(r"[\s-]", "", raw)
+                if not pattern.fullmatch(digits):
+                    self.add_error("number", message)
+                else:
+                    cleaned["number"] = digits
+            else:
+                try:
+                    cleaned["number"], cleaned["number_type"] = normalize_mainland_number(raw)
+                except ValidationError as exc:
+                    self.add_error("number", exc)
+        purchased, expires = cleaned.get("purchased_on"), cleaned.get("expires_on")
+        if purchased and expires and expires < purchased:
+            self.add_error("expires_on", _("The expiry date is before the purchase date."))
+        return cleaned
+
+
+class VoiceFileForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = VoiceFile
+        fields = ["name", "mode", "qualification", "audio"]
+        help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name.")}
+        widgets = {"audio": forms.ClearableFileInput(attrs={"accept": "audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3"})}
+
+    def clean_audio(self):
+        audio = self.cleaned_data.get("audio")
+        if isinstance(audio, UploadedFile):
+            inspect_voice_upload(audio)
+        return audio
+
+
+class TtsTemplateForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = TtsTemplate
+        fields = ["name", "kind", "mode", "qualification", "content"]
+        help_texts = {
+            "content": _("Use ${name} for variables. Public-pool templates take at most 2 variables; verification codes exactly one."),
+            "name": _("At most 30 characters."),
+        }
+        widgets = {"content": forms.Textarea(attrs={"rows": 5, "maxlength": MAX_LENGTH, "data-va-preview": "1"})}
+
+    def clean(self):
+        cleaned = super().clean()
+        content, kind, mode = cleaned.get("content"), cleaned.get("kind"), cleaned.get("mode")
+        if content and kind and mode:
+            for error in template_errors(content=content, kind=kind, mode=mode):
+                self.add_error("content", error)
+        return cleaned
+
+
+class DecisionForm(BootstrapMixin, forms.Form):
+    """The provider's review decision, recorded by a manager."""
+
+    code = forms.CharField(label=_("Provider code"), max_length=100, required=False, help_text=_("Required to approve, e.g. TTS_100001."))
+    reason = forms.CharField(label=_("Rejection reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class _SearchFilterSet(django_filters.FilterSet):
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+
+    def search(self, queryset, name, value):
+        query = Q()
+        for field in self.search_fields:
+            query |= Q(**{f"{field}__icontains": value.strip()})
+        return queryset.filter(query)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            field.widget.attrs["class"] = css
+
+
+class QualificationFilter(_SearchFilterSet):
+    search_fields = ("company_name", "credit_code", "contact_name")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ReviewStatus.choices)
+    purpose = django_filters.ChoiceFilter(label=_("Number purpose"), choices=Purpose.choices)
+
+    class Meta:
+        model = Qualification
+        fields = ["q", "status", "purpose"]
+
+
+class CallerNumberFilter(_SearchFilterSet):
+    search_fields = ("number", "province", "city", "qualification__company_name")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CallerNumber.Status.choices)
+    number_type = django_filters.ChoiceFilter(label=_("Type"), choices=CallerNumber.Type.choices)
+
+    class Meta:
+        model = CallerNumber
+        fields = ["q", "status", "number_type", "qualification"]
+
+
+class VoiceFileFilter(_SearchFilterSet):
+    search_fields = ("name", "voice_code", "qualification__company_name")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ReviewStatus.choices)
+    mode = django_filters.ChoiceFilter(label=_("Mode"), choices=Mode.choices)
+
+    class Meta:
+        model = VoiceFile
+        fields = ["q", "status", "mode", "qualification"]
+
+
+class TtsTemplateFilter(_SearchFilterSet):
+    search_fields = ("name", "content", "tts_code")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ReviewStatus.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Purpose.choices)
+    mode = django_filters.ChoiceFilter(label=_("Mode"), choices=Mode.choices)
+
+    class Meta:
+        model = TtsTemplate
+        fields = ["q", "status", "kind", "mode", "qualification"]

@@ -1,0 +1,29 @@
+"""Settle what receipts did not: detail queries, interrupted sends, lost jobs (DESIGN §3 step 4)."""
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from notifications import jobs
+from notifications.services.dialing import calls_follow_up
+
+
+class Command(BaseCommand):
+    help = "Query details of unfinished calls, settle interrupted sends and re-enqueue calls whose job was lost; prints a summary."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", type=float, metavar="SECONDS", help="run again every SECONDS until interrupted")
+        parser.add_argument("--schedule", action="store_true",
+                            help="with Redis: make sure the self-rescheduling follow-up job is on the queue, then exit")
+
+    def handle(self, *args, **options):
+        if options["schedule"]:
+            started = jobs.follow_up_schedule()
+            self.stdout.write("follow-up scheduled" if started else "follow-up already scheduled (or no Redis queue)")
+            return
+        while True:
+            self.stdout.write(str(calls_follow_up()))
+            if not options["loop"]:
+                return
+            close_old_connections()
+            time.sleep(options["loop"])

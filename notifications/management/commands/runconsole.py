@@ -1,0 +1,74 @@
+"""The local all-in-one behind `make run`: the simulator, the in-process job scheduler and the development server."""
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from notifications import jobs
+from notifications.services import provider_sync
+
+STARTUP_SECONDS = 20.0
+
+
+class Command(BaseCommand):
+    help = "Run the console on 127.0.0.1 with the provider simulator beside it (DEBUG, SQLite, jobs in-process); Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--simulator-port", type=int, default=8001)
+
+    def handle(self, *args, port: int, simulator_port: int, **options):
+        if not settings.DEBUG:
+            raise CommandError("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does).")
+        simulator_url = f"http://127.0.0.1:{simulator_port}/"
+        if not settings.SIMULATOR_CONTROL_URL:
+            settings.SIMULATOR_CONTROL_URL = simulator_url + "_simulator/"
+        children = {
+            **os.environ,
+            "DJANGO_DEBUG": "1",
+            "SIMULATOR_CONTROL_URL": settings.SIMULATOR_CONTROL_URL,
+            "SIMULATOR_RECEIPT_BASE_URL": f"http://127.0.0.1:{port}/receipts/",
+        }
+        os.environ["SIMULATOR_CONTROL_URL"] = settings.SIMULATOR_CONTROL_URL
+        simulator = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "runsimulator", "--host", "127.0.0.1", "--port", str(simulator_port)],
+            env=children,
+        )
+        try:
+            self._wait_for(simulator, settings.SIMULATOR_CONTROL_URL + "account")
+            provider_sync.publish_account()
+            # Retries with backoff and the periodic follow-up run in this process: no Redis in the embedded mode.
+            jobs.scheduler.start()
+            jobs.follow_up_schedule()
+            self.stdout.write(self.style.SUCCESS(f"Simulator ready on {simulator_url}"))
+            self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:{port}/accounts/login/ "
+                                                 "(users and passwords were printed by `manage.py seed_demo`)."))
+            # No autoreloader: it would fork a second process without the scheduler and the simulator link.
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            simulator.terminate()
+            try:
+                simulator.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                simulator.kill()
+
+    @staticmethod
+    def _wait_for(process: subprocess.Popen, url: str) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"The simulator stopped during start-up (exit code {process.returncode}).")
+            try:
+                with urllib.request.urlopen(url, timeout=1):
+                    return
+            except urllib.error.HTTPError:
+                return  # it answers, even if not with 200
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"The simulator did not answer at {url} within {STARTUP_SECONDS:.0f} s.")
