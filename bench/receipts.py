@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,15 +108,17 @@ def child(args) -> None:
         _naive(message_type, records)
     naive = time.perf_counter() - started
     total = sum(len(records) for _, records in batches)
-    if args.http_prefix:
-        _setup(args.http_prefix, args.calls)
+    if args.webhook_calls:
+        # Calls for the webhook runs: half for the sequential latency run, half for the concurrent one.
+        _setup("H", args.calls // 2)
+        _setup("C", args.calls // 2)
     print(json.dumps({"receipts": total, "service_per_s": total / service, "naive_per_s": total / naive}))
 
 
 # ----- the parent: one child per database, gunicorn for the webhook -----
-def _run_child(database_url: str, calls: int, http_prefix: str = "") -> dict:
+def _run_child(database_url: str, calls: int, webhook_calls: bool = False) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", "--calls", str(calls), "--http-prefix", http_prefix],
+        [sys.executable, __file__, "--child", "--calls", str(calls), *(["--webhook-calls"] if webhook_calls else [])],
         env=_env(database_url), cwd=ROOT, check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -127,12 +130,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _webhook(database_url: str, calls: int) -> list[float]:
+def _post(base: str, message_type: str, records: list[dict]) -> float:
+    request = urllib.request.Request(
+        f"{base}/receipts/{message_type}/{TOKEN}/", data=json.dumps(records, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["code"] == 0
+    return (time.perf_counter() - started) * 1000
+
+
+def _webhook(database_url: str, calls: int) -> tuple[list[float], float]:
+    """Sequential batches (latency per batch), then the same amount pushed by 4 senders at once (receipts/s)."""
     port = _free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "voiceadmin.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
          "--log-level", "warning"],
-        env=_env(database_url), cwd=ROOT,
+        env=_env(database_url), cwd=ROOT, stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -142,17 +157,15 @@ def _webhook(database_url: str, calls: int) -> list[float]:
                 break
             except OSError:
                 time.sleep(0.1)
-        latencies = []
-        for message_type, records in _batches("H", calls):
-            request = urllib.request.Request(
-                f"{base}/receipts/{message_type}/{TOKEN}/", data=json.dumps(records, ensure_ascii=False).encode(),
-                headers={"Content-Type": "application/json"}, method="POST",
-            )
-            started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert json.load(response)["code"] == 0
-            latencies.append((time.perf_counter() - started) * 1000)
-        return latencies
+        latencies = [_post(base, message_type, records) for message_type, records in _batches("H", calls // 2)]
+        # In-call reports first, then final reports, as the provider sends them; each phase spread over 4 senders.
+        phases = _batches("C", calls // 2)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            for message_type in ("VoiceCallReport", "VoiceReport"):
+                list(pool.map(lambda batch: _post(base, *batch), [b for b in phases if b[0] == message_type]))
+        elapsed = time.perf_counter() - started
+        return latencies, sum(len(records) for _, records in phases) / elapsed
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -172,7 +185,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/va_bench_receipts")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--http-prefix", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--webhook-calls", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -184,14 +197,15 @@ def main() -> None:
           f" receipts/s   x{sqlite['service_per_s'] / sqlite['naive_per_s']:.1f}   ({sqlite['receipts']} receipts, batches of {BATCH})")
 
     _recreate_pg(args.pg)
-    pg = _run_child(args.pg, args.calls, http_prefix="H")
+    pg = _run_child(args.pg, args.calls, webhook_calls=True)
     print(f"PostgreSQL  receipts_ingest {pg['service_per_s']:8.0f} receipts/s   naive loop {pg['naive_per_s']:7.0f}"
           f" receipts/s   x{pg['service_per_s'] / pg['naive_per_s']:.1f}")
-    latencies = _webhook(args.pg, args.calls)
+    latencies, concurrent = _webhook(args.pg, args.calls)
     q = statistics.quantiles(latencies, n=100)
     total = len(latencies) * BATCH
     print(f"PostgreSQL  webhook (gunicorn, 2 workers, sequential batches of {BATCH}): p50 {statistics.median(latencies):.1f} ms,"
-          f" p99 {q[98]:.1f} ms per batch, {total / (sum(latencies) / 1000):.0f} receipts/s")
+          f" p99 {q[98]:.1f} ms per batch, {total / (sum(latencies) / 1000):.0f} receipts/s;"
+          f" 4 concurrent senders {concurrent:.0f} receipts/s")
 
 
 if __name__ == "__main__":

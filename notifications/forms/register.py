@@ -38,9 +38,9 @@ class QualificationForm(BootstrapMixin, forms.ModelForm):
         help_texts = {
             "credit_code": _("18 characters as printed on the business licence (统一社会信用代码); lower case is accepted."),
             "contact_phone": _("Mainland mobile or landline with area code."),
-            "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB."),
+            "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB. Leave empty to keep the current scan."),
         }
-        widgets = {"licence": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
+        widgets = {"licence": forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
 
     def clean_credit_code(self):
         return normalize_credit_code(self.cleaned_data["credit_code"])
@@ -98,8 +98,8 @@ class VoiceFileForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = VoiceFile
         fields = ["name", "mode", "qualification", "audio"]
-        help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name.")}
-        widgets = {"audio": forms.ClearableFileInput(attrs={"accept": "audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3"})}
+        help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name. Leave empty to keep it.")}
+        widgets = {"audio": forms.FileInput(attrs={"accept": "audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3"})}
 
     def clean_audio(self):
         audio = self.cleaned_data.get("audio")

@@ -340,8 +340,10 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
         by_out_id: dict[str, CallRecord] = {}
         loaded: dict[int, tuple] = {}
         if call_ids or out_ids:
-            # Locked so a detail query or a concurrent batch for the same call cannot interleave.
-            for record in CallRecord.objects.select_for_update().filter(Q(call_id__in=call_ids) | Q(out_id__in=out_ids)):
+            # Locked so a detail query or a concurrent batch for the same call cannot interleave; in id order so
+            # two batches sharing calls queue behind each other instead of deadlocking.
+            matching = Q(call_id__in=call_ids) | Q(out_id__in=out_ids)
+            for record in CallRecord.objects.select_for_update().filter(matching).order_by("pk"):
                 loaded[record.pk] = _snapshot(record)
                 if record.call_id:
                     by_call_id[record.call_id] = record

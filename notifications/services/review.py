@@ -1,6 +1,6 @@
 """Every lifecycle transition of the register, one function each: who may do it, from which state, in one transaction."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,7 +93,12 @@ def resource_record_decision(
         resource.reject_reason = reason
     resource.reviewed_by = decided_by
     resource.reviewed_at = timezone.now()
-    resource.save(update_fields=fields)
+    try:
+        with transaction.atomic():
+            resource.save(update_fields=fields)
+    except IntegrityError:
+        # Another item took the same code between our check and our write.
+        raise ValidationError({"code": _("This code already belongs to another item.")}) from None
     if approved:
         transaction.on_commit(lambda: provider_sync.publish_approved(resource))
     return resource

@@ -58,7 +58,11 @@ def _record(pk: int) -> CallRecord:
 
 
 def _live_context(record: CallRecord) -> dict:
-    return {"record": record, "events": list(record.events.all())}
+    events = list(record.events.all())
+    for event in events:
+        # Shown as the provider sent it (JSON, Chinese text unescaped), not as a Python dict.
+        event.payload_text = json.dumps(event.payload, ensure_ascii=False, indent=2)
+    return {"record": record, "events": events}
 
 
 @require_GET

@@ -6,7 +6,8 @@ from django.core.management import CommandError, call_command
 
 from notifications.models import CallRecord
 
-pytestmark = pytest.mark.django_db
+# Committed for real, as on the command line: the job runs when the command's transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def run(*args) -> str:
@@ -15,13 +16,7 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def committed(inline_jobs, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        yield
-
-
-def test_dial_prints_the_record_out_id_and_call_id(on_simulator, notice, operator, committed):
+def test_dial_prints_the_record_out_id_and_call_id(on_simulator, notice, operator, inline_jobs):
     output = run("dial", "--tts", notice.tts_code, "--to", "13900001230", "--param", "name=张三", "--param", "order=A1",
                  "--play-times", "1", "--as", "operator")
     record = CallRecord.objects.get()
@@ -32,13 +27,13 @@ def test_dial_prints_the_record_out_id_and_call_id(on_simulator, notice, operato
     assert on_simulator.calls[0]["TtsParam"] == '{"name":"张三","order":"A1"}'
 
 
-def test_dial_dedicated_voice_file_with_show_number(on_simulator, voice_file, committed):
+def test_dial_dedicated_voice_file_with_show_number(on_simulator, voice_file, inline_jobs):
     output = run("dial", "--voice", voice_file.voice_code, "--to", "057188880000")
     assert "CallId" in output
     assert on_simulator.calls[0]["CalledNumber"] == "057188880000"
 
 
-def test_dial_refusals_are_reported_and_nothing_is_called(on_simulator, notice, committed):
+def test_dial_refusals_are_reported_and_nothing_is_called(on_simulator, notice, inline_jobs):
     with pytest.raises(CommandError) as caught:
         run("dial", "--tts", notice.tts_code, "--to", "12345", "--param", "name=张三")
     assert "called_number" in str(caught.value)

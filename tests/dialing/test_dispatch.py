@@ -137,7 +137,7 @@ def test_unknown_call_without_any_news_is_settled_without_redialling(on_simulato
     assert on_simulator.calls == []
 
 
-def test_throttled_once_then_accepted_is_one_call(on_simulator, notice, django_capture_on_commit_callbacks):
+def test_throttled_once_then_accepted_is_one_call(on_simulator, notice, inline_jobs, django_capture_on_commit_callbacks):
     record = queued_call(notice, called_number="17000001230")  # the simulator throttles a 170 number's first attempt
     with django_capture_on_commit_callbacks(execute=True):
         call_record_dispatch(call_record_id=record.pk)
@@ -148,7 +148,8 @@ def test_throttled_once_then_accepted_is_one_call(on_simulator, notice, django_c
     assert kinds(record) == [CallEvent.Kind.RETRY, CallEvent.Kind.API_ANSWER]
 
 
-def test_throttled_every_time_fails_after_bounded_attempts(on_simulator, notice, monkeypatch, django_capture_on_commit_callbacks):
+def test_throttled_every_time_fails_after_bounded_attempts(on_simulator, notice, inline_jobs, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
     monkeypatch.setattr("notifications.services.dialing.RETRY_BASE_SECONDS", 0.0)
     on_simulator.set_faults(throttle_share=1.0)
     record = queued_call(notice)

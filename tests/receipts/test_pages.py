@@ -27,6 +27,7 @@ def test_operator_sees_request_answer_outcome_codes_and_timeline(client, operato
     assert 'va-state-busy' in page and "200002" in page and "执行完成" in page
     assert "Asia/Shanghai" in page
     assert "13900001234" in page
+    assert "&quot;hangup_direction&quot;: &quot;用户&quot;" in page  # the raw payload as the provider sent it
     assert "js/calls.js" not in page  # final: nothing left to poll
     assert "requery" not in page  # the operator may not re-query
 

@@ -3,6 +3,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from notifications.models import CallRecord
 from notifications.services.receipts import (
@@ -68,12 +69,12 @@ def test_loose_types_numbers_empty_times_machine_hangup_and_unknown_smart_code()
     ],
 )
 def test_malformed_batches_are_refused_with_a_reason(records, message):
-    with pytest.raises(ReceiptInvalid, match=message):
+    with translation.override("en"), pytest.raises(ReceiptInvalid, match=message):
         receipts_parse(message_type=VOICE_REPORT, records=records)
 
 
 def test_call_report_needs_status_time():
-    with pytest.raises(ReceiptInvalid, match="status_time"):
+    with translation.override("en"), pytest.raises(ReceiptInvalid, match="status_time"):
         receipts_parse(message_type=VOICE_CALL_REPORT, records=[{"call_id": "1", "status_code": "200201"}])
 
 

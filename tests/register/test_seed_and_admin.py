@@ -68,6 +68,8 @@ def test_admin_pages_and_bulk_submit(client, superuser):
     for model in ("qualification", "callernumber", "voicefile", "ttstemplate"):
         assert client.get(reverse(f"admin:notifications_{model}_changelist")).status_code == 200
     assert client.get(reverse("admin:notifications_ttstemplate_change", args=[template.pk])).status_code == 200
+    assert client.get(reverse("admin:notifications_qualification_change", args=[template.qualification_id])).status_code == 200
+    assert client.get(reverse("admin:notifications_voicefile_add")).status_code == 200
     client.post(
         reverse("admin:notifications_ttstemplate_changelist"), {"action": "submit_selected", "_selected_action": [template.pk]}
     )

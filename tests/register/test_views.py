@@ -224,3 +224,25 @@ def test_lying_oversized_empty_or_corrupt_uploads_are_refused_with_a_reason(clie
     assert response.status_code == 200
     assert response.context["form"].errors["audio"]
     assert not VoiceFile.objects.exists()
+
+
+def test_a_rejected_template_can_be_corrected(client, operator):
+    template = make_template(status=ReviewStatus.REJECTED, reject_reason="含营销内容")
+    client.force_login(operator)
+    data = {"name": "发货通知", "kind": "notification", "mode": "public", "qualification": template.qualification_id}
+    url = reverse("notifications:tts_template_update", args=[template.pk])
+    response = client.post(url, data | {"content": "您好${name}，订单已发货。"})
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.content == "您好${name}，订单已发货。" and template.status == ReviewStatus.REJECTED
+
+
+def test_editing_a_draft_voice_file_without_a_new_upload_keeps_the_recording(client, operator):
+    client.force_login(operator)
+    qualification = make_qualification()
+    _upload_voice(client, qualification, "tone.wav", wav_bytes())
+    voice_file = VoiceFile.objects.get()
+    data = {"name": "新名字", "mode": "dedicated", "qualification": qualification.pk}
+    assert client.post(reverse("notifications:voice_file_update", args=[voice_file.pk]), data).status_code == 302
+    updated = VoiceFile.objects.get()
+    assert (updated.name, updated.audio.name, updated.sha256) == ("新名字", voice_file.audio.name, voice_file.sha256)

@@ -3,14 +3,13 @@ import json
 import time
 
 import pytest
-from aliyunsdkcore.client import AcsClient
-from aliyunsdkcore.request import CommonRequest
-from aliyunsdkdyvmsapi.request.v20170525.QueryCallDetailByCallIdRequest import QueryCallDetailByCallIdRequest
-from aliyunsdkdyvmsapi.request.v20170525.SingleCallByTtsRequest import SingleCallByTtsRequest
-from aliyunsdkdyvmsapi.request.v20170525.SingleCallByVoiceRequest import SingleCallByVoiceRequest
 from alibabacloud_dyvmsapi20170525 import models
 from alibabacloud_dyvmsapi20170525.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
+from aliyunsdkcore.client import AcsClient
+from aliyunsdkdyvmsapi.request.v20170525.QueryCallDetailByCallIdRequest import QueryCallDetailByCallIdRequest
+from aliyunsdkdyvmsapi.request.v20170525.SingleCallByTtsRequest import SingleCallByTtsRequest
+from aliyunsdkdyvmsapi.request.v20170525.SingleCallByVoiceRequest import SingleCallByVoiceRequest
 
 
 @pytest.fixture
@@ -48,18 +47,6 @@ def test_legacy_core_sdk(account, vms_simulator):
     data = json.loads(json.loads(client.do_action_with_exception(query))["Data"])
     assert data["callee"] == "13900000000" and data["state"] == "200000"
     assert vms_simulator.calls[0]["OutId"] == "legacy-1"
-
-
-def test_legacy_sdk_common_request_with_xml_default(account):
-    key_id, secret, host = account
-    request = CommonRequest(domain=host, version="2017-05-25", action_name="QueryCallDetailByCallId")
-    request.set_protocol_type("http")
-    request.add_query_param("CallId", "1^2")
-    request.add_query_param("ProdId", "11000000300006")
-    request.add_query_param("QueryDate", "1700000000000")
-    request.set_accept_format("xml")
-    answer = AcsClient(key_id, secret, "cn-hangzhou").do_action_with_exception(request)
-    assert answer.startswith(b"<?xml") and b"<Code>OK</Code>" in answer
 
 
 @pytest.mark.parametrize("algorithm", ["v3-default", "v2"])

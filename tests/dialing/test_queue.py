@@ -1,0 +1,82 @@
+"""With Redis: calls go through the real RQ queue and a worker; a duplicated job still dials once (services run)."""
+import os
+
+import pytest
+
+from notifications import jobs
+from notifications.models import CallRecord
+from notifications.services.dialing import call_record_create
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def queue():
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("VOICEADMIN_REQUIRE_SERVICES"):
+            pytest.fail("REDIS_URL must be set when VOICEADMIN_REQUIRE_SERVICES=1")
+        pytest.skip("needs Redis (REDIS_URL)")
+    import django_rq
+
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY)
+    yield queue
+    queue.empty()
+    for job_id in queue.scheduled_job_registry.get_job_ids():
+        queue.scheduled_job_registry.remove(job_id, delete_job=True)
+    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY)
+
+
+def drain(queue) -> None:
+    from rq import SimpleWorker
+
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notice):
+    records = [call_record_create(tts_template=notice, called_number=f"1390000123{n}", params={"name": "张三", "order": "A1"})
+               for n in range(3)]
+    assert queue.count == 3
+    jobs.enqueue(jobs.call_record_dispatch_job, records[0].pk)  # a duplicated job
+    assert all(CallRecord.objects.get(pk=r.pk).status == CallRecord.Status.QUEUED for r in records)
+
+    drain(queue)
+    assert sorted(call["OutId"] for call in on_simulator.calls) == sorted(r.out_id for r in records)
+    for record in records:
+        record.refresh_from_db()
+        assert record.status == CallRecord.Status.ACCEPTED
+        assert record.call_id
+
+
+def test_follow_up_is_scheduled_once(queue):
+    assert jobs.follow_up_schedule() is True
+    assert jobs.follow_up_schedule() is False
+    assert len(queue.scheduled_job_registry.get_job_ids()) == 1
+
+
+def test_throttled_call_is_retried_by_the_scheduler_and_dialled_once(queue, on_simulator, notice):
+    import time
+
+    from rq.scheduler import RQScheduler
+
+    record = call_record_create(tts_template=notice, called_number="17000001230", params={"name": "张三", "order": "A1"})
+    drain(queue)  # throttled: back to queued, retry scheduled with backoff
+    record.refresh_from_db()
+    assert record.status == CallRecord.Status.QUEUED
+    assert on_simulator.calls == []
+    scheduler = RQScheduler([queue], connection=queue.connection)
+    scheduler.acquire_locks()
+    try:
+        for _attempt in range(50):  # the backoff is about a second
+            scheduler.enqueue_scheduled_jobs()
+            if queue.count:
+                break
+            time.sleep(0.1)
+    finally:
+        scheduler.release_locks()
+    drain(queue)
+    record.refresh_from_db()
+    assert record.status == CallRecord.Status.ACCEPTED
+    assert record.attempts == 2
+    assert [call["OutId"] for call in on_simulator.calls] == [record.out_id]
