@@ -60,8 +60,10 @@ class Simulator:
         self.calls: list[dict] = []
         self._calls_by_id: dict[str, dict] = {}
         self._review_seq = itertools.count(100000001)
+        self.clock = time.monotonic  # flow-control windows are in real seconds; tests may move this clock
 
     def reset(self) -> None:
+        self.clock = time.monotonic
         with self._lock:
             self._nonces.clear()
             self._nonce_order.clear()
@@ -294,7 +296,7 @@ class Simulator:
 
     def _flow_control(self, callee: str) -> str:
         """Sliding windows per callee; every accepted attempt counts, whatever the call's outcome."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             history = self._flow.setdefault(callee, deque())
             while history and history[0] <= now - 86400:

@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from datetime import datetime, timedelta, timezone
 
 logger = logging.getLogger("simulator")
@@ -48,7 +49,7 @@ class Engine:
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="simulator-engine", daemon=True)
         self._thread.start()
-        self.pushed: list[dict] = []  # every push attempt: url, records, acknowledged
+        self.pushed: deque[dict] = deque(maxlen=5000)  # recent push attempts: url, records, acknowledged
 
     # -- scheduling -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small answers must not wait for the peer's delayed ACK
     server_version = "VmsSimulator/1.0"
 
     def _handle(self) -> None:
@@ -40,8 +41,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            # Headers and body in one write: one segment per answer.
+            self._headers_buffer.append(b"\r\n" + payload)
+            self.flush_headers()
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (e.g. its read timeout passed); the call it asked for still exists.
             self.close_connection = True

@@ -23,7 +23,13 @@ def v1_string_to_sign(method: str, params: dict[str, str]) -> str:
 
 
 def v1_sign(method: str, params: dict[str, str], secret: str) -> str:
-    digest = hmac.new(f"{secret}&".encode(), v1_string_to_sign(method, params).encode(), hashlib.sha1).digest()
+    return v1_sign_canonical(method, canonical_query({k: v for k, v in params.items() if k != "Signature"}), secret)
+
+
+def v1_sign_canonical(method: str, canonical: str, secret: str) -> str:
+    """The signature of an already canonicalised query (lets the caller reuse it as the URL's query string)."""
+    string_to_sign = f"{method}&%2F&{percent_encode(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 

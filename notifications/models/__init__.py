@@ -2,14 +2,19 @@
 
 from .calls import BlockedNumber, CallEvent, CallRecord
 from .choices import Mode, Purpose, ReviewStatus
+from .history import CallExport, DailyCallStat, DailyStatDirtyDay, NumberAccess
 from .register import CallerNumber, Qualification, TtsTemplate, VoiceFile
 
 __all__ = [
     "BlockedNumber",
     "CallEvent",
+    "CallExport",
     "CallRecord",
     "CallerNumber",
+    "DailyCallStat",
+    "DailyStatDirtyDay",
     "Mode",
+    "NumberAccess",
     "Purpose",
     "Qualification",
     "ReviewStatus",

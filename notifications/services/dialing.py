@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -193,20 +193,22 @@ def call_record_dispatch(*, call_record_id: int) -> None:
 def _dispatch_accepted(record: CallRecord, placed) -> None:
     from notifications.services.receipts import call_record_claim_pending_receipts
 
+    in_flight = [CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]
     with transaction.atomic():
         CallRecord.objects.filter(pk=record.pk).update(
-            call_id=placed.call_id, request_id=placed.request_id, api_code="OK", api_message="", updated_at=timezone.now()
-        )
-        # A receipt matched by OutId may already have moved the call on; only a call still in flight becomes "accepted".
-        CallRecord.objects.filter(pk=record.pk, status__in=[CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]).update(
-            status=CallRecord.Status.ACCEPTED
+            call_id=placed.call_id, request_id=placed.request_id, api_code="OK", api_message="", updated_at=timezone.now(),
+            # A receipt matched by OutId may already have moved the call on; only a call still in flight becomes "accepted".
+            status=Case(When(status__in=in_flight, then=Value(CallRecord.Status.ACCEPTED)), default=F("status")),
         )
         CallEvent.objects.create(
             call=record, kind=CallEvent.Kind.API_ANSWER, status_code="OK",
             payload={"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"},
         )
     logger.info("call %s accepted: request %s call %s", record.out_id, placed.request_id, placed.call_id)
-    call_record_claim_pending_receipts(record=record)
+    # Receipts that beat the answer here wait unattached; looking first keeps the usual case to one query.
+    early = CallEvent.objects.filter(Q(receipt_out_id=record.out_id) | Q(receipt_call_id=placed.call_id), call__isnull=True)
+    if early.exists():
+        call_record_claim_pending_receipts(record=record)
 
 
 def _dispatch_finished(record: CallRecord, *, status: str, exc, note: str) -> None:

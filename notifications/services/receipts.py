@@ -34,6 +34,7 @@ _STEP_STATUS = {
     "200201": CallRecord.Status.RINGING,
     "200102": CallRecord.Status.ANSWERED,
 }
+CALL_ENDED = "200100"
 INTERMEDIATE_CODES = frozenset({"200100", "200101", "200102", "200103", "200201", "200202", "300000"})
 _RANK = {
     CallRecord.Status.QUEUED: 0,
@@ -76,7 +77,7 @@ class ReceiptInvalid(ValueError):
 @dataclass(frozen=True)
 class IngestResult:
     received: int
-    stored: int  # new events; the rest were deliveries of receipts already stored
+    stored: int  # new events; the rest were deliveries of receipts already stored (or repeated in the batch)
     matched: int  # new events attached to a call record
     unmatched: int  # new events kept for a call not known yet
 
@@ -276,6 +277,8 @@ def receipt_apply(*, record: CallRecord, receipt: Receipt, from_receipt: bool = 
         changed |= _fill(record, "ring_time", receipt.status_time)
     elif step == CallRecord.Status.ANSWERED:
         changed |= _fill(record, "start_time", receipt.status_time)
+    elif receipt.status_code == CALL_ENDED:
+        changed |= _fill(record, "end_time", receipt.status_time)
     if not record.is_final and receipt.smart_status_code:
         changed |= _set(record, "smart_status_code", receipt.smart_status_code)
     return changed

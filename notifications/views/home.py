@@ -1,6 +1,46 @@
-"""The landing page."""
+"""The landing page: the dashboard of call figures for a date range."""
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from notifications.forms.history import DashboardRangeForm
+from notifications.models import CallRecord
+from notifications.selectors import call_record_count
+from notifications.services.stats import daily_stats_refresh_dirty, dashboard_figures
+from notifications.views.history.charts import bar_chart, share_bars
+
+IN_FLIGHT_SHOWN = 10
+IN_FLIGHT_COUNT_CAP = 1000
 
 
+@require_GET
 def home(request):
-    return render(request, "notifications/home.html")
+    if not request.user.has_perm("notifications.view_callrecord"):
+        # Users without call access still land here; they get the menu, not the figures.
+        return render(request, "notifications/home.html", {"form": None})
+    form = DashboardRangeForm(request.GET or None)
+    first, last = form.days()
+    daily_stats_refresh_dirty(first=first, last=last)
+    figures = dashboard_figures(first=first, last=last)
+    outcomes = dict(CallRecord.Outcome.choices)
+    # An IN list of the open statuses, not NOT IN the final ones, so the (status, created_at) index serves it.
+    open_statuses = [status for status in CallRecord.Status if status not in CallRecord.FINAL_STATUSES]
+    in_flight = CallRecord.objects.filter(status__in=open_statuses).select_related("tts_template", "voice_file")
+    return render(request, "notifications/home.html", {
+        "form": form,
+        "first": first,
+        "last": last,
+        "figures": figures,
+        "day_chart": bar_chart(
+            [(date_format(row["day"], "m-d"), row["count"]) for row in figures["by_day"]], title=_("Calls placed per day")
+        ),
+        "outcome_chart": share_bars(
+            [(row["outcome"] or "queued", outcomes.get(row["outcome"], _("No outcome yet")), row["count"]) for row in figures["by_outcome"]],
+            title=_("Calls by outcome"),
+        ),
+        "in_flight_count": call_record_count(in_flight, cap=IN_FLIGHT_COUNT_CAP),
+        "in_flight": list(in_flight.order_by("-created_at", "-id")[:IN_FLIGHT_SHOWN]),
+        "time_zone": timezone.get_current_timezone_name(),
+    })

@@ -132,3 +132,13 @@ def test_blocking_rejects_a_number_that_is_not_a_phone_number(client, manager):
     response = client.post(reverse("notifications:blocked_number_create"), {"number": "12345", "reason": "x"})
     assert response.context["form"].errors["number"]
     assert not BlockedNumber.objects.exists()
+
+
+def test_approved_register_entries_link_to_their_test_dial(client, operator, manager, notice, voice_file):
+    client.force_login(operator)
+    page = client.get(reverse("notifications:tts_template_detail", args=[notice.pk])).content.decode()
+    assert f'{reverse("notifications:dial_tts")}?template={notice.pk}' in page
+    page = client.get(reverse("notifications:voice_file_detail", args=[voice_file.pk])).content.decode()
+    assert f'{reverse("notifications:dial_voice")}?voice_file={voice_file.pk}' in page
+    client.force_login(manager)
+    assert reverse("notifications:dial_tts") not in client.get(reverse("notifications:tts_template_detail", args=[notice.pk])).content.decode()

@@ -22,7 +22,7 @@ def _place(vms_simulator, make_call, callee: str) -> CallRecord:
     return record
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pushed_receipts_bring_the_call_to_its_final_state(live_server, vms_simulator, make_call):
     vms_simulator.set_receipt_base_url(live_server.url + "/receipts/")
     record = _place(vms_simulator, make_call, "13900001230")
@@ -37,7 +37,7 @@ def test_pushed_receipts_bring_the_call_to_its_final_state(live_server, vms_simu
     assert kinds.count(CallEvent.Kind.CALL_REPORT) == 4
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_busy_call_pushed_ends_failed_busy(live_server, vms_simulator, make_call):
     vms_simulator.set_receipt_base_url(live_server.url + "/receipts/")
     record = _place(vms_simulator, make_call, "13900001232")

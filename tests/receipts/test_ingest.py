@@ -71,6 +71,17 @@ def test_intermediate_steps_move_the_call_forward_only(make_call):
     assert call.smart_status_code == "ANSWERED"
 
 
+def test_call_in_doubt_is_confirmed_by_its_first_step_and_learns_its_call_id(make_call):
+    call = make_call(call_id=None, status=CallRecord.Status.UNKNOWN)
+    receipts_ingest(message_type=VOICE_CALL_REPORT, records=[
+        call_report(None, "200101", "2024-03-06 16:21:01", call_id="5^5", out_id=call.out_id),
+        call_report(None, "200100", "2024-03-06 16:21:40", call_id="5^5", out_id=call.out_id),
+    ])
+    call.refresh_from_db()
+    assert (call.status, call.call_id) == (CallRecord.Status.ACCEPTED, "5^5")
+    assert call.end_time == datetime(2024, 3, 6, 16, 21, 40, tzinfo=BEIJING)
+
+
 def test_late_in_call_report_never_overwrites_the_final_report(make_call):
     call = make_call()
     receipts_ingest(message_type=VOICE_REPORT, records=[voice_report(call)])

@@ -141,6 +141,9 @@ CALL_DETAIL_QUERY_AFTER_MINUTES = env.float("CALL_DETAIL_QUERY_AFTER_MINUTES", d
 CALL_QUEUED_STALE_MINUTES = env.float("CALL_QUEUED_STALE_MINUTES", default=2)
 CALL_FOLLOW_UP_INTERVAL_SECONDS = env.int("CALL_FOLLOW_UP_INTERVAL_SECONDS", default=60)
 
+# Call history: mask callee numbers for users without the view_full_number permission.
+PHONE_MASKING = env.bool("PHONE_MASKING", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

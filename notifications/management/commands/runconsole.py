@@ -27,12 +27,14 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does).")
         simulator_url = f"http://127.0.0.1:{simulator_port}/"
+        settings.ALIYUN_VMS_ENDPOINT = simulator_url  # the all-in-one always talks to its own simulator
         if not settings.SIMULATOR_CONTROL_URL:
             settings.SIMULATOR_CONTROL_URL = simulator_url + "_simulator/"
         children = {
             **os.environ,
             "DJANGO_DEBUG": "1",
             "SIMULATOR_CONTROL_URL": settings.SIMULATOR_CONTROL_URL,
+            "ALIYUN_VMS_ENDPOINT": simulator_url,
             "SIMULATOR_RECEIPT_BASE_URL": f"http://127.0.0.1:{port}/receipts/",
         }
         os.environ["SIMULATOR_CONTROL_URL"] = settings.SIMULATOR_CONTROL_URL

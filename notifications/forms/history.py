@@ -1,0 +1,40 @@
+"""The dashboard's date range."""
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from notifications.selectors import CallRecordFilter, quick_range_days
+
+MAX_DAYS = 366
+
+
+class DashboardRangeForm(forms.Form):
+    range = forms.ChoiceField(label=_("Quick range"), choices=[("", _("Custom"))] + CallRecordFilter.RANGE_CHOICES, required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["range"].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("The first day must not be after the last day."))
+        return data
+
+    def days(self):
+        """(first, last) local dates: the quick range, the explicit dates, or the last 7 days."""
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("range"):
+            return quick_range_days(data["range"])
+        if data.get("date_from") or data.get("date_to"):
+            last = data.get("date_to") or today
+            first = data.get("date_from") or last - timedelta(days=6)
+            return max(first, last - timedelta(days=MAX_DAYS - 1)), last
+        return quick_range_days("7d")

@@ -1,0 +1,120 @@
+"""Daily call figures: kept in `DailyCallStat` so the dashboard sums a few hundred rows, not a million calls.
+
+A day is always recomputed whole from its call records (delete + insert in one transaction), so a refresh is
+idempotent and the figures equal a full recount. Receipts mark their day dirty; the periodic job refreshes today,
+yesterday and every dirty day.
+"""
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from notifications.models import CallRecord, DailyCallStat, DailyStatDirtyDay
+from notifications.selectors import local_day_bounds
+
+ANSWERED = (CallRecord.Outcome.LISTENED, CallRecord.Outcome.HUNG_UP_EARLY)
+GROUP_FIELDS = ("api", "tts_template_id", "voice_file_id", "caller_number_id", "outcome")
+
+
+def call_figures(queryset):
+    """Annotations shared by the refresh and the recount test."""
+    answered = Q(outcome__in=ANSWERED)
+    return queryset.annotate(
+        n=Count("id"),
+        answered=Count("id", filter=answered),
+        listened=Count("id", filter=Q(outcome=CallRecord.Outcome.LISTENED)),
+        seconds=Sum("duration", filter=answered),
+    )
+
+
+def daily_stats_refresh(*, days) -> int:
+    """Recompute the figures of the given local days; returns the number of figure rows written."""
+    written = 0
+    for day in sorted(set(days)):
+        start, end = local_day_bounds(day, day)
+        groups = call_figures(
+            CallRecord.objects.filter(created_at__gte=start, created_at__lt=end).order_by().values(*GROUP_FIELDS)
+        )
+        rows = [
+            DailyCallStat(
+                day=day,
+                api=group["api"],
+                tts_template_id=group["tts_template_id"],
+                voice_file_id=group["voice_file_id"],
+                caller_number_id=group["caller_number_id"],
+                outcome=group["outcome"],
+                count=group["n"],
+                answered_count=group["answered"],
+                listened_count=group["listened"],
+                duration_sum=group["seconds"] or 0,
+            )
+            for group in groups
+        ]
+        with transaction.atomic():
+            DailyCallStat.objects.filter(day=day).delete()
+            DailyCallStat.objects.bulk_create(rows, batch_size=1000)
+            DailyStatDirtyDay.objects.filter(day=day).delete()
+        written += len(rows)
+    return written
+
+
+def daily_stats_mark_dirty(*, days) -> None:
+    """Note that calls of these local days changed; cheap enough to call on every receipt."""
+    DailyStatDirtyDay.objects.bulk_create([DailyStatDirtyDay(day=day) for day in set(days)], ignore_conflicts=True)
+
+
+def call_days(*records: CallRecord) -> set[date]:
+    """The local days the given calls count in."""
+    return {timezone.localdate(record.created_at) for record in records}
+
+
+def daily_stats_refresh_recent() -> int:
+    """The periodic refresh: today, yesterday and every day marked dirty."""
+    today = timezone.localdate()
+    days = {today, today - timedelta(days=1), *DailyStatDirtyDay.objects.values_list("day", flat=True)}
+    return daily_stats_refresh(days=days)
+
+
+def daily_stats_refresh_dirty(*, first: date, last: date) -> int:
+    """Refresh the dirty days inside a range (the dashboard calls this before reading); usually none or today."""
+    days = list(DailyStatDirtyDay.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True))
+    return daily_stats_refresh(days=days) if days else 0
+
+
+def daily_stats_rebuild() -> int:
+    """Recompute every day that has calls (after a bulk load)."""
+    DailyCallStat.objects.all().delete()
+    first = CallRecord.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        return 0
+    start, end = timezone.localdate(first), timezone.localdate()
+    last = CallRecord.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    end = max(end, timezone.localdate(last))
+    return daily_stats_refresh(days=[start + timedelta(days=n) for n in range((end - start).days + 1)])
+
+
+def dashboard_figures(*, first: date, last: date) -> dict:
+    """Totals, per day, per outcome, per resource and per caller number for local days first..last."""
+    stats = DailyCallStat.objects.filter(day__gte=first, day__lte=last).order_by()
+    sums = {"count": Sum("count"), "answered": Sum("answered_count"), "listened": Sum("listened_count"), "seconds": Sum("duration_sum")}
+
+    def rows(*fields):
+        return [_rates(row) for row in stats.values(*fields).annotate(**sums)]
+
+    per_day = {row["day"]: row for row in rows("day")}
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    by_day = [per_day.get(day) or _rates({"day": day, "count": 0, "answered": 0, "listened": 0, "seconds": 0}) for day in days]
+    total = _rates({key: sum(row[key] for row in by_day) for key in ("count", "answered", "listened", "seconds")})
+    by_outcome = sorted(rows("outcome"), key=lambda row: -row["count"])
+    by_resource = sorted(rows("api", "tts_template__name", "voice_file__name"), key=lambda row: -row["count"])
+    by_caller = sorted(rows("caller_number__number"), key=lambda row: -row["count"])
+    return {"total": total, "by_day": by_day, "by_outcome": by_outcome, "by_resource": by_resource, "by_caller": by_caller}
+
+
+def _rates(row: dict) -> dict:
+    count, answered = row["count"] or 0, row["answered"] or 0
+    row["answered_rate"] = answered / count if count else None
+    row["listened_rate"] = (row["listened"] or 0) / count if count else None
+    row["average_seconds"] = (row["seconds"] or 0) / answered if answered else None
+    return row

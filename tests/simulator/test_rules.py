@@ -1,0 +1,81 @@
+"""Per-callee flow control windows, fault switches, and the simulator's independence from Django."""
+import subprocess
+import sys
+
+import pytest
+
+from notifications.aliyun import VmsFlowControlled, VmsThrottled, get_vms_client
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(vms_simulator):
+    clock = Clock()
+    vms_simulator.app.clock = clock
+    return clock  # the fixture's reset puts the real clock back
+
+
+@pytest.fixture
+def call(vms_simulator):
+    vms_simulator.account.add_voice_file("abc.wav")
+    client = get_vms_client()
+    return lambda callee="13800000000": client.single_call_by_voice(called_number=callee, voice_code="abc.wav", out_id="f")
+
+
+def _limited_message(call):
+    with pytest.raises(VmsFlowControlled) as info:
+        call()
+    return info.value.message
+
+
+def test_minute_hour_and_day_windows_slide(call, clock):
+    call()
+    assert "分钟级" in _limited_message(call)
+    for _ in range(4):
+        clock.now += 61
+        call()
+    clock.now += 61
+    assert "小时级" in _limited_message(call)
+    clock.now += 3600 - 5 * 61 + 1  # the first call of the hour has left the window
+    call()
+    for _ in range(14):
+        clock.now += 3601
+        call()
+    clock.now += 3601
+    assert "天级" in _limited_message(call)
+
+
+def test_other_callees_are_not_limited(call):
+    call("13800000000")
+    call("13800000001")
+
+
+def test_throttle_share_and_first_attempt_faults(call, vms_simulator):
+    vms_simulator.set_faults(throttle_share=1.0)
+    with pytest.raises(VmsThrottled):
+        call()
+    vms_simulator.set_faults(throttle_share=0.0, throttle_first_attempt=True)
+    with pytest.raises(VmsThrottled):
+        call("13800000002")
+    call("13800000002")
+    assert len(vms_simulator.calls) == 1
+
+
+def test_duplicate_receipts_fault(call, vms_simulator):
+    vms_simulator.set_faults(duplicate_receipts_share=1.0)
+    call("13800000000")
+    vms_simulator.drain()
+    reports = [p for p in vms_simulator.pushed if p["message_type"] == "VoiceReport"]
+    assert len(reports) == 2 and reports[0]["records"] == reports[1]["records"]
+
+
+def test_the_simulator_package_does_not_need_django():
+    code = "import sys, simulator; assert not any(name.startswith('django') for name in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
