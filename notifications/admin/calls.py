@@ -1,8 +1,12 @@
 """Admin for call records, call events and the do-not-call list."""
 from django.contrib import admin  # noqa: F401
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.dialing import BlockedNumberForm
-from notifications.models import BlockedNumber
+from notifications.models import BlockedNumber, CallEvent, CallRecord
+from notifications.selectors import call_record_count
 
 
 # ----- Do-not-call list -----
@@ -20,3 +24,54 @@ class BlockedNumberAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
+
+
+# ----- Call records and events (stays fast at millions of rows) -----
+class EstimatedCountPaginator(Paginator):
+    """Counts up to a cap; beyond it the changelist shows the cap (or PostgreSQL's estimate), never a full count."""
+
+    @cached_property
+    def count(self):
+        return call_record_count(self.object_list).value
+
+
+class CallEventInline(admin.TabularInline):
+    model = CallEvent
+    fields = ("created_at", "kind", "status_code", "message")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallRecord)
+class CallRecordAdmin(admin.ModelAdmin):
+    list_display = ("out_id", "created_at", "called_number", "api", "status", "outcome", "status_code", "duration", "requested_by")
+    list_select_related = ("requested_by",)
+    list_filter = ("status", "outcome", "api", "mode")
+    date_hierarchy = "created_at"
+    # Exact matches on indexed columns: a LIKE '%…%' over a million rows would scan them all.
+    search_fields = ("=out_id", "=call_id", "=called_number")
+    search_help_text = _("Exact OutId, CallId or callee number.")
+    raw_id_fields = ("tts_template", "voice_file", "caller_number", "requested_by")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    inlines = (CallEventInline,)
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "call", "status_code", "receipt_call_id", "receipt_out_id")
+    list_select_related = ("call",)
+    search_fields = ("=receipt_call_id", "=receipt_out_id")
+    raw_id_fields = ("call",)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    readonly_fields = ("call", "kind", "dedup_key", "receipt_call_id", "receipt_out_id", "status_code", "message", "payload", "created_at")

@@ -77,6 +77,8 @@ class TtsDialForm(DialForm):
                 label=name, max_length=rules.MAX_PARAM_TOTAL,
                 widget=forms.TextInput(attrs={"class": "form-control", "data-variable": name, "autocomplete": "off"}),
             )
+        # The values right under the template they belong to, before the call's settings.
+        self.order_fields([self.resource_field, *(name for name in self.fields if name.startswith(PARAM_PREFIX))])
 
     def params(self) -> dict[str, str]:
         return {name[len(PARAM_PREFIX):]: value for name, value in self.cleaned_data.items() if name.startswith(PARAM_PREFIX)}

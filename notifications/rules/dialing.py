@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from notifications.models.choices import Mode, Purpose, ReviewStatus
 
@@ -114,17 +115,32 @@ def flow_control_error(*, previous_calls: list[datetime], now: datetime) -> Vali
         if len(in_window) >= allowed:
             # The oldest call in the window must leave it before another one is allowed.
             wait = in_window[-allowed] + window - now
+            minutes = max(1, -(-int(wait.total_seconds()) // 60))
             return ValidationError(
-                _("This number was called %(count)d times in the last %(window)s, the most the provider allows. "
-                  "Try again in %(minutes)d minutes."),
-                code="flow_control",
-                params={"count": len(in_window), "window": _window_label(window), "minutes": max(1, -(-int(wait.total_seconds()) // 60))},
+                _flow_control_message(window, minutes), code="flow_control",
+                params={"count": len(in_window), "allowed": allowed, "minutes": minutes},
             )
     return None
 
 
-def _window_label(window: timedelta):
-    return {60: _("minute"), 3600: _("hour"), 86400: _("24 hours")}[int(window.total_seconds())]
+def _flow_control_message(window: timedelta, minutes: int) -> str:
+    if window <= timedelta(minutes=1):
+        return ngettext(
+            "This number was called less than a minute ago; the provider allows one call a minute. Try again in %(minutes)d minute.",
+            "This number was called less than a minute ago; the provider allows one call a minute. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+    if window <= timedelta(hours=1):
+        return ngettext(
+            "This number was called %(count)d times in the last hour; the provider allows %(allowed)d. Try again in %(minutes)d minute.",
+            "This number was called %(count)d times in the last hour; the provider allows %(allowed)d. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+    return ngettext(
+        "This number was called %(count)d times in the last 24 hours; the provider allows %(allowed)d. Try again in %(minutes)d minute.",
+        "This number was called %(count)d times in the last 24 hours; the provider allows %(allowed)d. Try again in %(minutes)d minutes.",
+        minutes,
+    )
 
 
 def rate_limit_error(*, calls_last_minute: int, limit: int) -> ValidationError | None:

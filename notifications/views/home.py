@@ -37,7 +37,10 @@ def home(request):
             [(date_format(row["day"], "m-d"), row["count"]) for row in figures["by_day"]], title=_("Calls placed per day")
         ),
         "outcome_chart": share_bars(
-            [(row["outcome"] or "queued", outcomes.get(row["outcome"], _("No outcome yet")), row["count"]) for row in figures["by_outcome"]],
+            [
+                (row["outcome"] or "queued", outcomes.get(row["outcome"], _("No outcome yet")), row["count"])
+                for row in figures["by_outcome"]
+            ],
             title=_("Calls by outcome"),
         ),
         "in_flight_count": call_record_count(in_flight, cap=IN_FLIGHT_COUNT_CAP),

@@ -3,7 +3,7 @@ import pytest
 
 from tests.browser.conftest import browser, login_as  # noqa: F401 (fixtures shared with the browser tests)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_the_preview_follows_the_content_as_the_operator_types(browser, login_as, live_server, operator):  # noqa: F811

@@ -45,7 +45,7 @@ def test_malformed_decisions(client):
     assert _post(client, {"kind": "tts_template", "ref": "999999", "decision": "approved", "code": "TTS_1"}).status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_simulator_reviews_a_submitted_template_end_to_end(vms_simulator, live_server, settings):
     settings.SIMULATOR_CONSOLE_URL = live_server.url
     template = make_template(status=ReviewStatus.SUBMITTED)

@@ -28,6 +28,9 @@ class Command(BaseCommand):
             raise CommandError("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does).")
         simulator_url = f"http://127.0.0.1:{simulator_port}/"
         settings.ALIYUN_VMS_ENDPOINT = simulator_url  # the all-in-one always talks to its own simulator
+        if "CALL_DETAIL_QUERY_AFTER_MINUTES" not in os.environ:
+            # The simulator has its details ready in seconds, so calls with lost receipts are looked up sooner.
+            settings.CALL_DETAIL_QUERY_AFTER_MINUTES = 0.5
         if not settings.SIMULATOR_CONTROL_URL:
             settings.SIMULATOR_CONTROL_URL = simulator_url + "_simulator/"
         children = {

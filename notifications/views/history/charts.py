@@ -46,7 +46,8 @@ def share_bars(rows: list[tuple[str, str, int]], *, title: str) -> str:
             '<rect class="va-chart-share va-state-{css}" x="230" y="{y}" width="{w}" height="20"/>'
             '<text x="0" y="{ty}" class="va-chart-label">{label}</text>'
             '<text x="{right}" y="{ty}" class="va-chart-label" text-anchor="end">{value} ({share}%)</text>',
-            css=css, y=y, w=f"{300 * value / total:.1f}", ty=y + 15, label=label, right=WIDTH, value=value, share=f"{100 * value / total:.1f}",
+            css=css, y=y, w=f"{300 * value / total:.1f}", ty=y + 15, label=label, right=WIDTH, value=value,
+            share=f"{100 * value / total:.1f}",
         ))
     return format_html(
         '<svg class="va-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">{body}</svg>',
