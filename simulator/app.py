@@ -364,7 +364,7 @@ class Simulator:
         if path == "/_simulator/reviews" and method == "POST":
             if data.get("kind") not in ("tts_template", "voice_file") or not data.get("callback_url"):
                 return _json(400, {"error": "kind and callback_url are required"})
-            self.engine.schedule_event(30, self._decide_review, data)
+            self.engine.schedule(30, self._decide_review, data)
             return _json(202, {"accepted": True})
         return _json(404, {"error": "not found"})
 

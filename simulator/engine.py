@@ -124,9 +124,6 @@ class Engine:
             # A duplicate that arrives before the original: the console must deduplicate and not go backwards.
             self.schedule(max(simulated_delay - 0.5, 0), "receipt", message_type, [dict(record)], 0)
 
-    def schedule_event(self, simulated_delay: float, action, *args) -> None:
-        self.schedule(simulated_delay, action, *args)
-
     def _push(self, message_type: str, records: list, attempt: int) -> None:
         if not self.config.receipt_base_url:
             # Pushing is switched off: keep the records for inspection only.

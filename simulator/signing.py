@@ -4,8 +4,6 @@ import hashlib
 import hmac
 from urllib.parse import quote
 
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
 
 def encode(value: str) -> str:
     return quote(value, safe="-_.~", encoding="utf-8")
@@ -16,9 +14,7 @@ def canonical_query(params: dict[str, str]) -> str:
 
 
 def v1_signature(method: str, params: dict[str, str], secret: str) -> str:
-    signed = {k: v for k, v in params.items() if k != "Signature"}
-    string_to_sign = f"{method}&%2F&{encode(canonical_query(signed))}"
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    digest = hmac.new(f"{secret}&".encode(), v1_string_to_sign(method, params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 

@@ -2,6 +2,7 @@
 import pytest
 
 from simulator import Simulator, SimulatorConfig, start_server
+from simulator.config import Faults
 
 SIMULATOR_TIME_SCALE = 0.01  # a call plays out in well under a second
 
@@ -89,7 +90,7 @@ def vms_simulator(_simulator_server, settings):
     app, server = _simulator_server
     app.engine.wait_idle(5)
     app.reset()
-    app.config.faults.__init__()
+    app.config.faults = Faults()
     app.config.time_scale = SIMULATOR_TIME_SCALE
     app.config.receipt_base_url = ""  # receipts are kept, not pushed, until a test points them at a live server
     app.config.receipt_token = settings.RECEIPT_WEBHOOK_TOKEN

@@ -95,15 +95,13 @@ class VmsClient:
         if tts_params:
             params["TtsParam"] = json.dumps({k: str(v) for k, v in tts_params.items()}, ensure_ascii=False, separators=(",", ":"))
         self._add_call_options(params, show_number, play_times, volume, speed)
-        answer = self._request("SingleCallByTts", params, placing=True)
-        return CallPlaced(call_id=answer.get("CallId", ""), request_id=answer.get("RequestId", ""))
+        return _placed(self._request("SingleCallByTts", params, placing=True))
 
     def single_call_by_voice(self, *, called_number: str, voice_code: str, out_id: str, show_number: str | None = None,
                              play_times: int | None = None, volume: int | None = None, speed: int | None = None) -> CallPlaced:
         params = {"CalledNumber": called_number, "VoiceCode": voice_code, "OutId": out_id}
         self._add_call_options(params, show_number, play_times, volume, speed)
-        answer = self._request("SingleCallByVoice", params, placing=True)
-        return CallPlaced(call_id=answer.get("CallId", ""), request_id=answer.get("RequestId", ""))
+        return _placed(self._request("SingleCallByVoice", params, placing=True))
 
     def query_call_detail(self, *, call_id: str, api: str, query_date: datetime) -> CallDetail | None:
         millis = str(int(query_date.timestamp() * 1000))
@@ -163,7 +161,9 @@ class VmsClient:
             response = self._session.send(self._prepare(url, headers), timeout=self._timeout, proxies=self._proxies,
                                           allow_redirects=False)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            # A connect failure means nothing left; requests raises ConnectTimeout/ConnectionError before sending.
+            # Connection refused or a connect timeout: nothing left. A read timeout or a connection dropped while
+            # waiting for the answer: the request may have been processed (a stale keep-alive connection lands here
+            # too; calling that "unknown" is the safe side, as it is never redialled).
             left = isinstance(exc, requests.ReadTimeout) or (
                 isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ConnectTimeout)
                 and "RemoteDisconnected" in str(exc))
@@ -185,6 +185,13 @@ class VmsClient:
         error_class = classify(code=code, http_status=response.status_code, placing=placing)
         raise error_class(redact(str(answer.get("Message") or code)), code=code, request_id=request_id,
                           http_status=response.status_code)
+
+
+def _placed(answer: dict) -> CallPlaced:
+    if not answer.get("CallId"):
+        # "OK" without a CallId (e.g. a proxy's page): the call may or may not exist.
+        raise VmsOutcomeUnknown("The provider's answer had no CallId.", request_id=answer.get("RequestId", ""))
+    return CallPlaced(call_id=answer["CallId"], request_id=answer.get("RequestId", ""))
 
 
 def _parse_time(value) -> datetime | None:

@@ -37,7 +37,11 @@ class DialForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.resource = resource
         self.order_fields([self.resource_field])
-        if resource is None or resource.mode != Mode.DEDICATED:
+        if resource is None:
+            # First the content is chosen; the call's fields follow for that content.
+            for name in [name for name in self.fields if name != self.resource_field]:
+                del self.fields[name]
+        elif resource.mode != Mode.DEDICATED:
             del self.fields["caller_number"]
         else:
             self.fields["caller_number"].required = True

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import Mode
 from .register import CallerNumber, TtsTemplate, VoiceFile
@@ -35,8 +36,9 @@ class CallRecord(models.Model):
         INVALID_NUMBER = "invalid_number", _("Invalid number")
         UNREACHABLE = "unreachable", _("Unreachable")
         POWERED_OFF = "powered_off", _("Powered off")
-        SUSPENDED = "suspended", _("Suspended")
-        REJECTED = "rejected", _("Rejected")
+        # Contexts: the callee's line is suspended / the callee rejected the call, unlike a suspended number or rejected review.
+        SUSPENDED = "suspended", pgettext_lazy("call outcome", "Suspended")
+        REJECTED = "rejected", pgettext_lazy("call outcome", "Rejected")
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown")
 

@@ -29,7 +29,7 @@ RETRY_MAX_SECONDS = 30.0
 CALL_EXPECTED_SECONDS = 180
 # Receipts arrive late at worst after the provider's three push retries (+1, +5, +10 minutes).
 RECEIPT_RETRY_WINDOW = timedelta(minutes=20)
-# With no CallId and no receipt for this long, a call is settled (never redialled); a CallId is queried up to a day.
+# A call the provider reported nothing about for a day is closed with outcome "unknown" (never redialled).
 DETAIL_GIVE_UP = timedelta(hours=24)
 
 
@@ -141,6 +141,8 @@ def call_record_create(
     record.full_clean()
     record.save()
     jobs.enqueue(jobs.call_record_dispatch_job, record.pk)
+    # The follow-up settles what receipts do not; a dial (re)starts its chain if none is scheduled.
+    transaction.on_commit(jobs.follow_up_schedule)
     return record
 
 

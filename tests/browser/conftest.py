@@ -25,6 +25,8 @@ def browser():
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--window-size=1366,900", f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    # Browse like the console's users, whose browsers ask for Chinese (headless Chromium ignores --lang).
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(3)
     yield driver

@@ -56,6 +56,15 @@ def voice_file(db) -> VoiceFile:
     )
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Messages stored by jobs and commands are written in the active language; these tests read them in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def inline_jobs(settings):
     """Jobs run in this process even in the services run, so a test sees the call sent when its request returns."""

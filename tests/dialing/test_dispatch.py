@@ -211,3 +211,15 @@ def test_follow_up_re_enqueues_a_call_whose_job_was_lost(on_simulator, notice, i
     assert record.status == CallRecord.Status.ACCEPTED
     assert fresh.status == CallRecord.Status.QUEUED
     assert [call["OutId"] for call in on_simulator.calls] == [record.out_id]
+
+
+def test_in_process_scheduler_runs_delayed_jobs_in_order():
+    import threading
+
+    scheduler = jobs.InProcessScheduler()
+    scheduler.start()
+    ran, done = [], threading.Event()
+    scheduler.add(0.2, lambda: (ran.append("later"), done.set()))
+    scheduler.add(0.0, ran.append, "first")
+    assert done.wait(5)
+    assert ran == ["first", "later"]

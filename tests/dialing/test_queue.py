@@ -38,6 +38,7 @@ def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notic
     records = [call_record_create(tts_template=notice, called_number=f"1390000123{n}", params={"name": "张三", "order": "A1"})
                for n in range(3)]
     assert queue.count == 3
+    assert len(queue.scheduled_job_registry.get_job_ids()) == 1  # the first dial started the follow-up chain
     jobs.enqueue(jobs.call_record_dispatch_job, records[0].pk)  # a duplicated job
     assert all(CallRecord.objects.get(pk=r.pk).status == CallRecord.Status.QUEUED for r in records)
 

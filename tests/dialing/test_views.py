@@ -143,3 +143,17 @@ def test_approved_register_entries_link_to_their_test_dial(client, operator, man
     client.force_login(manager)
     page = client.get(reverse("notifications:tts_template_detail", args=[notice.pk])).content.decode()
     assert reverse("notifications:dial_tts") not in page
+
+
+def test_forged_caller_number_of_another_qualification_is_refused(client, operator, dedicated):
+    from notifications.models import CallerNumber
+
+    from .conftest import make_qualification
+
+    template, _number = dedicated
+    stranger = CallerNumber.objects.create(number="057166667777", qualification=make_qualification(), status=CallerNumber.Status.ACTIVE)
+    client.force_login(operator)
+    response = client.post(reverse("notifications:dial_tts"), dial_data(template, caller_number=stranger.pk))
+    assert response.status_code == 200
+    assert response.context["form"].errors["caller_number"]
+    assert not CallRecord.objects.exists()

@@ -134,3 +134,9 @@ def test_account_qps_limit(url, vms_simulator):
     vms_simulator.app.config.qps_query = 2
     codes = [_send(url, _v1_params()).json()["Code"] for _ in range(5)]  # two windows at most: one gets three
     assert "Throttling.User" in codes
+
+
+def test_xml_errors_have_the_error_root(url):
+    answer = _send(url, _v1_params(Format="XML"), secret="wrong")
+    assert answer.status_code == 400 and answer.text.startswith("<?xml") and "<Error>" in answer.text
+    assert "<Code>SignatureDoesNotMatch</Code>" in answer.text

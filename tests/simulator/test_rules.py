@@ -79,3 +79,10 @@ def test_duplicate_receipts_fault(call, vms_simulator):
 def test_the_simulator_package_does_not_need_django():
     code = "import sys, simulator; assert not any(name.startswith('django') for name in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_failed_call_counts_towards_flow_control(call, vms_simulator):
+    call("13800000002")  # ends busy
+    vms_simulator.drain()
+    with pytest.raises(VmsFlowControlled):
+        call("13800000002")

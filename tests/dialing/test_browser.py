@@ -1,0 +1,34 @@
+"""The test-dial journey in headless Chromium: choose a template, type its values, watch the preview, call."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from notifications.models import CallRecord
+from tests.browser.conftest import browser, login_as  # noqa: F401  (fixtures shared with the browser tests)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_operator_dials_a_template_from_the_browser(browser, live_server, login_as, on_simulator, notice, operator, settings):  # noqa: F811
+    settings.REDIS_URL = ""  # the live server sends the call itself
+    operator.set_password("operator-password")
+    operator.save()
+    login_as("operator", "operator-password")
+    browser.get(live_server.url + "/dial/tts/")
+    Select(browser.find_element(By.NAME, "template")).select_by_value(str(notice.pk))  # reloads the form for it
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "param_name"))
+
+    preview = browser.find_element(By.ID, "va-dial-preview")
+    assert preview.text == "尊敬的${name}，您的订单${order}已发货。"
+    browser.find_element(By.NAME, "param_name").send_keys("王先生")
+    assert preview.text == "尊敬的王先生，您的订单${order}已发货。"
+    browser.find_element(By.NAME, "param_order").send_keys("A1001")
+    browser.find_element(By.NAME, "called_number").send_keys("13900001230")
+    browser.execute_script("document.getElementById('va-dial-form').requestSubmit()")
+
+    WebDriverWait(browser, 10).until(lambda b: "/calls/" in b.current_url)
+    record = CallRecord.objects.get()
+    assert browser.current_url.endswith(f"/calls/{record.pk}/")
+    assert record.out_id in browser.find_element(By.TAG_NAME, "h1").text
+    [call] = on_simulator.calls
+    assert (call["OutId"], call["TtsParam"]) == (record.out_id, '{"name":"王先生","order":"A1001"}')
