@@ -16,8 +16,6 @@ from notifications.models import CallerNumber, ReviewStatus, TtsTemplate, VoiceF
 logger = logging.getLogger(__name__)
 
 TIMEOUT = (1.0, 3.0)
-# Where the simulator sends its decisions; the console's own address as the simulator sees it.
-DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
 
 
 def is_enabled() -> bool:
@@ -51,7 +49,7 @@ def request_review(resource) -> None:
     """Ask the simulator to review a submitted TtsTemplate or VoiceFile; it reports back on its own."""
     if not is_enabled() or not isinstance(resource, TtsTemplate | VoiceFile):
         return
-    console = getattr(settings, "SIMULATOR_CONSOLE_URL", "") or DEFAULT_CONSOLE_URL
+    console = settings.SIMULATOR_CONSOLE_URL
     payload = {
         "kind": "tts_template" if isinstance(resource, TtsTemplate) else "voice_file",
         "ref": str(resource.pk), "name": resource.name, "mode": resource.mode,

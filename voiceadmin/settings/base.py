@@ -134,6 +134,8 @@ RECEIPT_WEBHOOK_TOKEN = env("RECEIPT_WEBHOOK_TOKEN", default="local-receipt-toke
 
 # The simulator's control API (review decisions, account sync). Empty with the real provider.
 SIMULATOR_CONTROL_URL = env("SIMULATOR_CONTROL_URL", default="")
+# Where the simulator sends review decisions back to the console.
+SIMULATOR_CONSOLE_URL = env("SIMULATOR_CONSOLE_URL", default="http://127.0.0.1:8000")
 
 # Dialing: per-user limit on test calls, and when the follow-up queries, settles and re-enqueues calls.
 DIAL_RATE_LIMIT_PER_MINUTE = env.int("DIAL_RATE_LIMIT_PER_MINUTE", default=10)
