@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from notifications.aliyun import CallDetail
 from notifications.models import CallEvent, CallRecord
+from notifications.services.stats import call_days, daily_stats_mark_dirty
 
 VOICE_REPORT = "VoiceReport"
 VOICE_CALL_REPORT = "VoiceCallReport"
@@ -368,6 +369,7 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
         touched = {name for pk, record in changed.items() for name, old, new in
                    zip(_RECORD_FIELDS, loaded[pk], _snapshot(record), strict=True) if old != new}
         _records_save(list(changed.values()), tuple(sorted(touched)))
+        transaction.on_commit(lambda: daily_stats_mark_dirty(days=call_days(*changed.values())))  # the dashboard recounts those days
     matched = sum(1 for event in events if event.call is not None)
     return IngestResult(received=len(parsed), stored=len(events), matched=matched, unmatched=len(events) - matched)
 

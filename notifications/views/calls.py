@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from notifications.aliyun import VmsError
 from notifications.models import CallRecord
 from notifications.rules.templates import render_preview
+from notifications.services.numbers import number_access_record, user_sees_full_numbers
 from notifications.services.receipts import MESSAGE_TYPES, ReceiptInvalid, call_record_requery, receipts_ingest
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def _live_context(record: CallRecord) -> dict:
 @permission_required("notifications.view_callrecord", raise_exception=True)
 def call_record_detail(request, pk: int):
     record = _record(pk)
+    if user_sees_full_numbers(request.user):
+        number_access_record(user=request.user, call=record)  # audit: who saw which full number, when
     rendered = render_preview(record.tts_template.content, record.params) if record.tts_template else ""
     return render(request, "notifications/call_record_detail.html", {**_live_context(record), "rendered_text": rendered})
 

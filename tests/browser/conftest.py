@@ -38,12 +38,17 @@ def browser():
 def login_as(browser, live_server):
     """Log a user in through the real login form; returns a function taking (username, password)."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     def login(username: str, password: str) -> None:
         browser.delete_all_cookies()
         browser.get(live_server.url + "/accounts/login/")
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        form = browser.find_element(By.CSS_SELECTOR, "main form")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        # The click returns before the answer arrives; wait for the next page (the form again when refused).
+        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(form))
 
     return login

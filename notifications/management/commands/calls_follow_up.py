@@ -3,6 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils.translation import gettext as _
 
 from notifications import jobs
 from notifications.services.dialing import calls_follow_up
@@ -19,7 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["schedule"]:
             started = jobs.follow_up_schedule()
-            self.stdout.write("follow-up scheduled" if started else "follow-up already scheduled (or no Redis queue)")
+            message = _("The follow-up is scheduled.") if started else _("The follow-up was already scheduled (or there is no queue).")
+            self.stdout.write(message)
             return
         while True:
             self.stdout.write(str(calls_follow_up()))

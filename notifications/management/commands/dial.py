@@ -4,6 +4,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from notifications.models import CallerNumber, CallRecord, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.services.dialing import call_record_create
@@ -14,7 +15,7 @@ WAIT_SECONDS = 15.0  # for the job to send the call and store its CallId
 def _param(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise CommandError(f"--param takes NAME=VALUE, not {text!r}")
+        raise CommandError(_("--param takes NAME=VALUE, not “%(text)s”.") % {"text": text})
     return name, value
 
 
@@ -40,12 +41,12 @@ class Command(BaseCommand):
         if options["username"]:
             user = get_user_model().objects.filter(username=options["username"]).first()
             if user is None:
-                raise CommandError(f"No user named {options['username']!r}.")
+                raise CommandError(_("No user is named “%(name)s”.") % {"name": options["username"]})
         caller_number = None
         if options["show_number"]:
             caller_number = CallerNumber.objects.filter(number=options["show_number"]).first()
             if caller_number is None:
-                raise CommandError(f"{options['show_number']} is not one of the registered caller numbers.")
+                raise CommandError(_("%(number)s is not one of the registered caller numbers.") % {"number": options["show_number"]})
         try:
             record = call_record_create(
                 tts_template=resource if isinstance(resource, TtsTemplate) else None,
@@ -56,13 +57,13 @@ class Command(BaseCommand):
         except ValidationError as error:
             lines = [f"{field}: {message}" if field != "__all__" else message
                      for field, messages in error.message_dict.items() for message in messages]
-            raise CommandError("The call was not placed:\n  " + "\n  ".join(lines)) from None
+            raise CommandError(_("The call was not placed:") + "\n  " + "\n  ".join(lines)) from None
         self.stdout.write(f"call record {record.pk}")
         self.stdout.write(f"OutId {record.out_id}")
         record = self._wait_for_send(record)
         if record.call_id:
             self.stdout.write(f"CallId {record.call_id}")
-        self.stdout.write(f"status {record.status}" + (f": {record.api_message}" if record.api_message else ""))
+        self.stdout.write(f"status {record.status} ({record.get_status_display()}) {record.api_message}".rstrip())
 
     def _resource(self, options):
         if options["tts"]:
@@ -71,9 +72,9 @@ class Command(BaseCommand):
             model, lookup, code = VoiceFile, "voice_code", options["voice"]
         resource = model.objects.filter(**{lookup: code}).first()
         if resource is None:
-            raise CommandError(f"No {model._meta.verbose_name} has the code {code!r}.")
+            raise CommandError(_("No %(kind)s has the code “%(code)s”.") % {"kind": model._meta.verbose_name, "code": code})
         if resource.status != ReviewStatus.APPROVED:
-            raise CommandError(f"{code} has not been approved by the provider.")
+            raise CommandError(_("%(code)s has not been approved by the provider.") % {"code": code})
         return resource
 
     @staticmethod

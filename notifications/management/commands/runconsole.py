@@ -9,6 +9,7 @@ import urllib.request
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from notifications import jobs
 from notifications.services import provider_sync
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, simulator_port: int, **options):
         if not settings.DEBUG:
-            raise CommandError("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does).")
+            raise CommandError(_("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does)."))
         simulator_url = f"http://127.0.0.1:{simulator_port}/"
         settings.ALIYUN_VMS_ENDPOINT = simulator_url  # the all-in-one always talks to its own simulator
         if "CALL_DETAIL_QUERY_AFTER_MINUTES" not in os.environ:
@@ -51,9 +52,11 @@ class Command(BaseCommand):
             # Retries with backoff and the periodic follow-up run in this process: no Redis in the embedded mode.
             jobs.scheduler.start()
             jobs.follow_up_schedule()
-            self.stdout.write(self.style.SUCCESS(f"Simulator ready on {simulator_url}"))
-            self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:{port}/accounts/login/ "
-                                                 "(users and passwords were printed by `manage.py seed_demo`)."))
+            self.stdout.write(self.style.SUCCESS(_("Simulator ready on %(url)s") % {"url": simulator_url}))
+            self.stdout.write(self.style.SUCCESS(
+                _("Log in at %(url)s (users and passwords were printed by `manage.py seed_demo`).")
+                % {"url": f"http://127.0.0.1:{port}/accounts/login/"}
+            ))
             # No autoreloader: it would fork a second process without the scheduler and the simulator link.
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
@@ -68,7 +71,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise CommandError(f"The simulator stopped during start-up (exit code {process.returncode}).")
+                raise CommandError(_("The simulator stopped during start-up (exit code %(code)s).") % {"code": process.returncode})
             try:
                 with urllib.request.urlopen(url, timeout=1):
                     return
@@ -76,4 +79,4 @@ class Command(BaseCommand):
                 return  # it answers, even if not with 200
             except OSError:
                 time.sleep(0.2)
-        raise CommandError(f"The simulator did not answer at {url} within {STARTUP_SECONDS:.0f} s.")
+        raise CommandError(_("The simulator did not answer at %(url)s within %(seconds)d s.") % {"url": url, "seconds": STARTUP_SECONDS})

@@ -5,7 +5,7 @@ Rows go in by batches of executemany, or by COPY on PostgreSQL, so a million cal
 import json
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
@@ -154,6 +154,8 @@ class Command(BaseCommand):
             for table, columns, rows in (("notifications_callrecord", RECORD_COLUMNS, records),
                                          ("notifications_callevent", EVENT_COLUMNS, events)):
                 marks = ", ".join(["%s"] * len(columns))
+                # Stored the way Django stores them (naive UTC text), or range filters would compare unlike strings.
+                rows = [tuple(connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row) for row in rows]
                 cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def _copy(self, table, columns, rows):

@@ -1,0 +1,188 @@
+"""Daily figures, the dashboard, the CSV export, the audit of full numbers, and query counts that do not grow with rows."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import CallExport, CallRecord, DailyCallStat, NumberAccess
+from notifications.services.numbers import number_access_record
+from notifications.services.stats import (
+    GROUP_FIELDS, call_figures, daily_stats_mark_dirty, daily_stats_rebuild, daily_stats_refresh, daily_stats_refresh_recent,
+)
+from tests.history.conftest import make_many
+
+CODES = ["200000", "200001", "200002", "200003", "200010", "", "477"]
+
+
+def _mixed(make_call, n):
+    now = timezone.now()
+    for i in range(n):
+        make_call(code=CODES[i % len(CODES)], api="voice" if i % 3 == 0 else "tts", dedicated=i % 4 == 0,
+                  created_at=now - timedelta(hours=7 * i))
+
+
+def test_aggregates_equal_a_full_recount(make_call):
+    _mixed(make_call, 60)
+    daily_stats_rebuild()
+    recount = call_figures(CallRecord.objects.order_by().values(*GROUP_FIELDS))
+    expected = sorted((r["api"], r["outcome"], r["n"], r["answered"], r["listened"], r["seconds"] or 0) for r in recount)
+    totals: dict = {}
+    for row in DailyCallStat.objects.all():
+        key = (row.api, row.tts_template_id, row.voice_file_id, row.caller_number_id, row.outcome)
+        sums = totals.setdefault(key, [0, 0, 0, 0])
+        for index, value in enumerate((row.count, row.answered_count, row.listened_count, row.duration_sum)):
+            sums[index] += value
+    got = sorted((key[0], key[4], *sums) for key, sums in totals.items())
+    assert got == expected
+    assert sum(row.count for row in DailyCallStat.objects.all()) == 60
+
+
+def test_refresh_recomputes_only_the_given_day(make_call):
+    call = make_call(code="200003")
+    daily_stats_refresh(days=[timezone.localdate(call.created_at)])
+    CallRecord.objects.filter(pk=call.pk).update(outcome=CallRecord.Outcome.LISTENED, status_code="200000", duration=40)
+    assert DailyCallStat.objects.get().outcome == CallRecord.Outcome.NO_ANSWER
+    daily_stats_mark_dirty(days=[timezone.localdate(call.created_at)])
+    daily_stats_refresh_recent()
+    row = DailyCallStat.objects.get()
+    assert (row.outcome, row.count, row.answered_count, row.listened_count, row.duration_sum) == ("listened", 1, 1, 1, 40)
+
+
+def test_dashboard_shows_figures_for_the_range(client, manager, make_call):
+    make_call(code="200000", duration=30)
+    make_call(code="200001", duration=10)
+    make_call(code="200002")
+    make_call(code="200003")
+    make_call(code="200000", created_at=timezone.now() - timedelta(days=20))
+    daily_stats_rebuild()
+    client.force_login(manager)
+    response = client.get(reverse("notifications:home"))
+    total = response.context["figures"]["total"]
+    assert (total["count"], total["answered"], total["listened"]) == (4, 2, 1)
+    assert total["answered_rate"] == 0.5 and total["average_seconds"] == 20
+    assert "<svg" in response.content.decode()
+    month = client.get(reverse("notifications:home"), {"range": "30d"}).context["figures"]["total"]
+    assert month["count"] == 5
+
+
+def test_dashboard_counts_receipts_marked_dirty(client, manager, make_call):
+    call = make_call(code="")
+    daily_stats_rebuild()
+    CallRecord.objects.filter(pk=call.pk).update(outcome=CallRecord.Outcome.LISTENED, status=CallRecord.Status.COMPLETED, duration=9)
+    daily_stats_mark_dirty(days=[timezone.localdate(call.created_at)])
+    client.force_login(manager)
+    response = client.get(reverse("notifications:home"))
+    assert response.context["figures"]["total"]["listened"] == 1
+
+
+def test_dashboard_lists_calls_in_flight(client, operator, make_call):
+    waiting = make_call(code="")
+    make_call(code="200000")
+    client.force_login(operator)
+    response = client.get(reverse("notifications:home"))
+    assert [c.pk for c in response.context["in_flight"]] == [waiting.pk]
+
+
+def _export(client, **params):
+    response = client.get(reverse("notifications:call_record_export"), params)
+    body = b"".join(response.streaming_content)
+    return response, body
+
+
+def test_export_is_the_filtered_set_with_bom_and_masked_numbers(client, manager, make_call):
+    make_call(code="200002", callee="15911112222")
+    make_call(code="200000", callee="15933334444")
+    client.force_login(manager)
+    response, body = _export(client, outcome="busy")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) == 2 and len(rows[0]) == len(rows[1])
+    assert "159****2222" in rows[1] and "200002" in rows[1]
+    assert "15933334444" not in body.decode()
+    export = CallExport.objects.get()
+    assert (export.user, export.row_count, export.status, export.masked) == (manager, 1, CallExport.Status.FINISHED, True)
+    assert export.filters == {"outcome": "busy"}
+
+
+def test_export_streams_across_batches(client, manager, make_call, monkeypatch, settings):
+    monkeypatch.setattr("notifications.services.exports.BATCH", 7)
+    settings.PHONE_MASKING = False
+    calls = make_many(make_call, 23)
+    client.force_login(manager)
+    _response, body = _export(client)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
+    assert sorted(row[1] for row in rows) == sorted(c.out_id for c in calls)
+    assert CallExport.objects.get().row_count == 23 and not CallExport.objects.get().masked
+
+
+def test_export_needs_permission_and_exports_are_listed(client, operator, manager, make_call):
+    client.force_login(operator)
+    assert client.get(reverse("notifications:call_record_export")).status_code == 403
+    assert client.get(reverse("notifications:call_export_list")).status_code == 403
+    client.force_login(manager)
+    _export(client, outcome="busy")
+    page = client.get(reverse("notifications:call_export_list"))
+    assert page.status_code == 200 and list(page.context["exports"]) == list(CallExport.objects.all())
+
+
+def test_number_access_is_audited(operator, make_call):
+    call = make_call()
+    number_access_record(user=operator, call=call)
+    access = NumberAccess.objects.get()
+    assert (access.user, access.call) == (operator, call)
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params or {}).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("notifications:call_record_list", {}),
+        ("notifications:call_record_list", {"outcome": "listened", "range": "30d"}),
+        ("notifications:call_record_list", {"q": "15900000000"}),
+        ("notifications:home", {"range": "30d"}),
+        ("admin:notifications_callrecord_changelist", {}),
+    ],
+)
+def test_query_count_does_not_grow_with_rows(client, superuser, make_call, name, params):
+    client.force_login(superuser)
+    make_many(make_call, 10)
+    daily_stats_rebuild()
+    few = _queries(client, reverse(name), params)
+    make_many(make_call, 990, code="200002")
+    _mixed(make_call, 50)
+    daily_stats_rebuild()
+    assert _queries(client, reverse(name), params) == few
+
+
+def test_admin_changelist_search_and_detail(client, superuser, make_call):
+    call = make_call(callee="13700000000")
+    make_call()
+    client.force_login(superuser)
+    response = client.get(reverse("admin:notifications_callrecord_changelist"), {"q": "13700000000"})
+    assert response.context["cl"].result_count == 1
+    assert client.get(reverse("admin:notifications_callrecord_change", args=[call.pk])).status_code == 200
+
+
+def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, manager, make_call):
+    call = make_call(callee="15912340000")
+    url = reverse("notifications:call_record_detail", args=[call.pk])
+    client.force_login(manager)
+    body = client.get(url).content.decode()
+    assert "159****0000" in body and "15912340000" not in body
+    assert not NumberAccess.objects.exists()
+    client.force_login(operator)
+    assert "15912340000" in client.get(url).content.decode()
+    access = NumberAccess.objects.get()
+    assert (access.user, access.call) == (operator, call)
