@@ -157,3 +157,12 @@ def test_forged_caller_number_of_another_qualification_is_refused(client, operat
     assert response.status_code == 200
     assert response.context["form"].errors["caller_number"]
     assert not CallRecord.objects.exists()
+
+
+def test_call_page_offers_blocking_only_to_those_who_may_block(client, manager, operator, notice):
+    call = queued_call(notice)
+    link = reverse("notifications:blocked_number_create") + f"?call={call.pk}"
+    client.force_login(manager)
+    assert link in client.get(reverse("notifications:call_record_detail", args=[call.pk])).content.decode()
+    client.force_login(operator)
+    assert link not in client.get(reverse("notifications:call_record_detail", args=[call.pk])).content.decode()

@@ -1,0 +1,108 @@
+"""Call history at scale: the call log, the dashboard, the detail page, the admin changelist and the CSV export.
+
+    .venv/bin/python bench/history.py --engine sqlite   [--count 1000000] [--repeat 15]
+    .venv/bin/python bench/history.py --engine postgres [--count 1000000] [--pg postgres://postgres@127.0.0.1:5432/va_bench_history]
+
+Loads the database up to --count calls with `seed_calls` when it holds fewer (SQLite file var/bench/history.sqlite3),
+then prints for each page the median and p95 server time (in-process test client) and its SQL query count, and the
+rows/s and peak memory growth (RSS) of a CSV export of every row.
+"""
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES_PER_CURSOR = 10_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/va_bench_history")
+    args = parser.parse_args()
+
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    os.environ["DATABASE_URL"] = args.pg if args.engine == "postgres" else f"sqlite:///{ROOT / 'var' / 'bench' / 'history.sqlite3'}"
+    os.environ["DJANGO_DEBUG"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceadmin.settings.base")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from notifications.models import CallRecord
+    from notifications.roles import MANAGERS, OPERATORS
+    from notifications.selectors import PAGE_SIZE, cursor_encode
+
+    call_command("migrate", verbosity=0)
+    present = CallRecord.objects.count()
+    if present < args.count:
+        call_command("seed_calls", count=args.count - present)
+    total = CallRecord.objects.count()
+    print(f"{connection.vendor}: {total:,} calls")
+
+    def user(name, group=None, superuser=False):
+        account = User.objects.filter(username=name).first() or User.objects.create_user(name, is_staff=superuser, is_superuser=superuser)
+        if group:
+            account.groups.add(Group.objects.get(name=group))
+        return account
+
+    operator, manager, root = user("bench-operator", OPERATORS), user("bench-manager", MANAGERS), user("bench-root", superuser=True)
+
+    offset = min(PAGE_SIZE * (PAGES_PER_CURSOR - 1), max(total - PAGE_SIZE, 0))
+    deep = CallRecord.objects.order_by("-created_at", "-id")[offset]  # found once by OFFSET; the page itself seeks
+    sample = CallRecord.objects.order_by("-created_at", "-id")[total // 2]
+    cases = [
+        ("call log, first page", operator, reverse("notifications:call_record_list"), {}),
+        ("call log, filtered (no answer, 7 days)", operator, reverse("notifications:call_record_list"),
+         {"outcome": "no_answer", "range": "7d"}),
+        ("call log, search by callee", operator, reverse("notifications:call_record_list"), {"q": sample.called_number}),
+        (f"call log, page {offset // PAGE_SIZE + 1:,} by cursor", operator, reverse("notifications:call_record_list"),
+         {"after": cursor_encode(deep)}),
+        ("call log, manager (masked)", manager, reverse("notifications:call_record_list"), {}),
+        ("dashboard, 30 days", manager, reverse("notifications:home"), {"range": "30d"}),
+        ("call detail", operator, reverse("notifications:call_record_detail", args=[sample.pk]), {}),
+        ("admin changelist", root, reverse("admin:notifications_callrecord_changelist"), {}),
+    ]
+    print(f"{'page':44} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    for label, account, url, params in cases:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(account)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, params).status_code == 200, label
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            client.get(url, params)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        print(f"{label:44} {statistics.median(times):10.1f} {p95:8.1f} {len(captured):8d}")
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(manager)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    response = client.get(reverse("notifications:call_record_export"))
+    rows = -1  # the header line
+    for chunk in response.streaming_content:
+        rows += chunk.count(b"\n")
+    elapsed = time.perf_counter() - started
+    growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    print(f"CSV export: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, peak memory growth {growth:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
