@@ -28,7 +28,7 @@ class BlockedNumberAdmin(admin.ModelAdmin):
 
 # ----- Call records and events (stays fast at millions of rows) -----
 class EstimatedCountPaginator(Paginator):
-    """Counts up to a cap; beyond it the changelist shows the cap (or PostgreSQL's estimate), never a full count."""
+    """Counts up to a cap (10,000); the changelist never counts the whole table."""
 
     @cached_property
     def count(self):

@@ -118,11 +118,11 @@ class CallRecord(models.Model):
             models.Index(fields=["called_number", "created_at"], name="callrecord_callee_idx"),
             models.Index(fields=["status", "created_at"], name="callrecord_status_idx"),
             models.Index(fields=["requested_by", "created_at"], name="callrecord_user_idx"),
-            models.Index(fields=["outcome", "created_at"], name="callrecord_outcome_idx"),
-            models.Index(fields=["status_code", "created_at"], name="callrecord_code_idx"),
-            models.Index(fields=["tts_template", "created_at"], name="callrecord_template_idx"),
-            models.Index(fields=["voice_file", "created_at"], name="callrecord_voice_idx"),
-            models.Index(fields=["caller_number", "created_at"], name="callrecord_caller_idx"),
+            models.Index(fields=["outcome", "created_at", "id"], name="callrecord_outcome_idx"),
+            models.Index(fields=["status_code", "created_at", "id"], name="callrecord_code_idx"),
+            models.Index(fields=["tts_template", "created_at", "id"], name="callrecord_template_idx"),
+            models.Index(fields=["voice_file", "created_at", "id"], name="callrecord_voice_idx"),
+            models.Index(fields=["caller_number", "created_at", "id"], name="callrecord_caller_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 
@@ -9,8 +10,23 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
+@contextmanager
+def next_page(browser, timeout: float = 20):
+    """Wait, after the block, until the browser shows a new document: the one a click, a submit or a redirect led to."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_script("window.vaPreviousPage = true")
+    yield
+    # While the old document goes away, Chromium may answer with errors other than a stale element: keep asking.
+    WebDriverWait(browser, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script("return !window.vaPreviousPage && document.readyState === 'complete'")
+    )
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server):
+    # Depending on the live server makes Chromium quit (closing its kept-alive connections) before that server stops.
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         if os.environ.get("VOICEADMIN_REQUIRE_BROWSER"):
             pytest.fail("Chromium and chromedriver are required (Debian packages chromium, chromium-driver)")
@@ -23,7 +39,9 @@ def browser():
     profile = tempfile.mkdtemp(prefix="va-chromium-")
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1366,900", f"--user-data-dir={profile}"):
+                 "--window-size=1366,900", f"--user-data-dir={profile}",
+                 # Bootstrap scrolls smoothly otherwise, and a click lands where the element was before the scroll ended.
+                 "--force-prefers-reduced-motion"):
         options.add_argument(flag)
     # Browse like the console's users, whose browsers ask for Chinese (headless Chromium ignores --lang).
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
@@ -38,17 +56,14 @@ def browser():
 def login_as(browser, live_server):
     """Log a user in through the real login form; returns a function taking (username, password)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     def login(username: str, password: str) -> None:
         browser.delete_all_cookies()
         browser.get(live_server.url + "/accounts/login/")
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
-        form = browser.find_element(By.CSS_SELECTOR, "main form")
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         # The click returns before the answer arrives; wait for the next page (the form again when refused).
-        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(form))
+        with next_page(browser):
+            browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
     return login

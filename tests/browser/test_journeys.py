@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from notifications.models import CallRecord, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate
 from notifications.rules.identifiers import credit_code_check_char
 from notifications.rules.templates import extract_variables
+from tests.browser.conftest import next_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -63,9 +64,9 @@ def wait_for(browser, condition, timeout: float = WAIT):
 
 def click_and_confirm(browser, button) -> None:
     """Press a button that asks "are you sure?" and accept, waiting for the page that follows."""
-    button.click()
-    wait_for(browser, expected_conditions.alert_is_present(), 5).accept()
-    wait_for(browser, expected_conditions.staleness_of(button))
+    with next_page(browser):
+        button.click()
+        wait_for(browser, expected_conditions.alert_is_present(), 5).accept()
 
 
 def heading(browser) -> str:
@@ -82,9 +83,9 @@ def absent(browser, css: str) -> bool:
 
 
 def switch_language(browser, code: str) -> None:
-    select = browser.find_element(By.ID, "va-language")
-    Select(select).select_by_value(code)  # the switch submits itself and comes back to the same page
-    wait_for(browser, expected_conditions.staleness_of(select))
+    with next_page(browser):
+        # The switch submits itself and comes back to the same page.
+        Select(browser.find_element(By.ID, "va-language")).select_by_value(code)
 
 
 def test_template_from_registration_to_a_call_that_is_listened_to_the_end(browser, live_server, login_as, vms_simulator, staff,
@@ -104,9 +105,8 @@ def test_template_from_registration_to_a_call_that_is_listened_to_the_end(browse
     browser.find_element(By.ID, "id_content").send_keys(NOTICE)
     assert browser.find_element(By.ID, "va-preview").text == "尊敬的张三，您的订单A10086已发货。"
     assert browser.find_element(By.ID, "va-vars").text == "name, order"
-    save = browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
-    save.click()
-    wait_for(browser, expected_conditions.staleness_of(save))
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     template = TtsTemplate.objects.get()
     assert browser.current_url == f"{live_server.url}/register/tts-templates/{template.pk}/"
     assert browser.find_element(By.CSS_SELECTOR, "h1 .va-state-draft")
@@ -130,15 +130,15 @@ def test_template_from_registration_to_a_call_that_is_listened_to_the_end(browse
     # The operator test-dials it from the template's page.
     login_as("operator", PASSWORD)
     browser.get(f"{live_server.url}/register/tts-templates/{template.pk}/")
-    browser.find_element(By.CSS_SELECTOR, f"a[href$='/dial/tts/?template={template.pk}']").click()
-    preview = wait_for(browser, lambda b: b.find_element(By.ID, "va-dial-preview"))
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, f"a[href$='/dial/tts/?template={template.pk}']").click()
+    preview = browser.find_element(By.ID, "va-dial-preview")
     browser.find_element(By.NAME, "param_name").send_keys("王先生")
     browser.find_element(By.NAME, "param_order").send_keys("A1001")
     assert preview.text == "尊敬的王先生，您的订单A1001已发货。"
     browser.find_element(By.NAME, "called_number").send_keys("13900001230")  # ends in 0: listened to the end
-    call_now = browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]")
-    call_now.click()
-    wait_for(browser, expected_conditions.staleness_of(call_now))
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]").click()
 
     record = CallRecord.objects.get()
     assert browser.current_url == f"{live_server.url}/calls/{record.pk}/"
@@ -160,9 +160,8 @@ def test_an_invalid_callee_is_shown_next_to_its_field_and_nothing_is_dialed(brow
     browser.find_element(By.NAME, "param_name").send_keys("王先生")
     browser.find_element(By.NAME, "param_order").send_keys("A1001")
     browser.find_element(By.NAME, "called_number").send_keys("12345")
-    call_now = browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]")
-    call_now.click()
-    wait_for(browser, expected_conditions.staleness_of(call_now))
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]").click()
 
     callee = browser.find_element(By.NAME, "called_number")
     error = browser.find_element(By.ID, "id_called_number_error")
@@ -192,6 +191,7 @@ def test_the_server_refuses_the_dial_form_to_a_manager(browser, live_server, log
     login_as("manager", PASSWORD)
     browser.get(live_server.url + "/dial/tts/")
     assert "403" in heading(browser)
+    assert browser.find_element(By.CSS_SELECTOR, "main a[href='/']")  # the console's own page, with a way back
     assert absent(browser, "[name=called_number]")
     # A forged POST with a valid CSRF token is refused as well: the check is the server's, not the menu's.
     status, body = browser.execute_async_script(
@@ -210,8 +210,7 @@ def test_an_anonymous_visitor_is_sent_to_login_and_back(browser, live_server, lo
     assert browser.current_url == live_server.url + "/accounts/login/?next=/calls/"
     browser.find_element(By.NAME, "username").send_keys("manager")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    login = browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
-    login.click()
-    wait_for(browser, expected_conditions.staleness_of(login))
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     assert browser.current_url == live_server.url + "/calls/"
     assert "呼叫记录" in heading(browser)
