@@ -104,10 +104,13 @@ def call_record_dispatch_job(call_record_id: int) -> None:
 def calls_follow_up_job() -> None:
     """The periodic follow-up; it schedules its own next run, so one chain of it exists per deployment."""
     from notifications.services.dialing import calls_follow_up
+    from notifications.services.stats import daily_stats_refresh_recent
 
     try:
         summary = calls_follow_up()
         logger.info("calls follow-up: %s", summary)
+        # The dashboard's daily figures for today, yesterday and days a late receipt touched.
+        daily_stats_refresh_recent()
     finally:
         follow_up_schedule(after=_current_job_id() or "in-process")
 

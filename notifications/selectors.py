@@ -116,13 +116,13 @@ class CallRecordFilter(django_filters.FilterSet):
 
 
 def call_record_list(*, data, request=None) -> CallRecordFilter:
-    """The filtered call records with what a row shows; an invalid filter matches nothing rather than everything."""
+    """The call log's filter set over call records, with the related rows a line of the log shows."""
     queryset = CallRecord.objects.select_related("tts_template", "voice_file", "caller_number", "requested_by")
-    filterset = CallRecordFilter(data=data, queryset=queryset, request=request)
-    return filterset
+    return CallRecordFilter(data=data, queryset=queryset, request=request)
 
 
 def call_record_filtered(filterset: CallRecordFilter) -> QuerySet:
+    """The matching calls; an invalid filter (a bad date, an unknown choice) matches nothing rather than everything."""
     return filterset.qs if filterset.is_valid() else filterset.queryset.none()
 
 

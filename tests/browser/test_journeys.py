@@ -137,11 +137,13 @@ def test_template_from_registration_to_a_call_that_is_listened_to_the_end(browse
     browser.find_element(By.NAME, "param_order").send_keys("A1001")
     assert preview.text == "尊敬的王先生，您的订单A1001已发货。"
     browser.find_element(By.NAME, "called_number").send_keys("13900001230")  # ends in 0: listened to the end
+    vms_simulator.set_time_scale(0.2)  # the call lasts a few seconds, so the page sees it happen
     with next_page(browser):
         browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]").click()
 
     record = CallRecord.objects.get()
     assert browser.current_url == f"{live_server.url}/calls/{record.pk}/"
+    assert browser.find_element(By.CSS_SELECTOR, "#va-call-status[data-final=false]")
     browser.execute_script("window.vaSamePage = true")  # gone if the page is reloaded
     status = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, "#va-call-status[data-final=true]"))
     assert "已接听，完整收听" in status.find_element(By.CSS_SELECTOR, ".va-state-listened").text

@@ -18,7 +18,9 @@ def register(db):
         contact_phone="057100000000", status=ReviewStatus.APPROVED,
     )
     return {
-        "template": TtsTemplate.objects.create(name="Code", content="code ${code}", qualification=qualification, status=ReviewStatus.APPROVED),
+        "template": TtsTemplate.objects.create(
+            name="Code", content="code ${code}", qualification=qualification, status=ReviewStatus.APPROVED
+        ),
         "voice": VoiceFile.objects.create(name="Tone", audio="voice/tone.wav", qualification=qualification, status=ReviewStatus.APPROVED),
         "number": CallerNumber.objects.create(number="057188880001", qualification=qualification, status=CallerNumber.Status.ACTIVE),
     }

@@ -155,3 +155,11 @@ def test_masking_can_be_turned_off(client, manager, make_call, settings):
     make_call(callee="15912340000")
     client.force_login(manager)
     assert "15912340000" in client.get(URL).content.decode()
+
+
+def test_an_invalid_filter_matches_nothing(client, operator, make_call):
+    make_call()
+    client.force_login(operator)
+    response = client.get(URL, {"date_from": "not-a-date"})
+    assert response.status_code == 200 and out_ids(response) == []
+    assert response.context["filter"].form.errors

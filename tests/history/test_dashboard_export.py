@@ -12,7 +12,12 @@ from django.utils import timezone
 from notifications.models import CallExport, CallRecord, DailyCallStat, NumberAccess
 from notifications.services.numbers import number_access_record
 from notifications.services.stats import (
-    GROUP_FIELDS, call_figures, daily_stats_mark_dirty, daily_stats_rebuild, daily_stats_refresh, daily_stats_refresh_recent,
+    GROUP_FIELDS,
+    call_figures,
+    daily_stats_mark_dirty,
+    daily_stats_rebuild,
+    daily_stats_refresh,
+    daily_stats_refresh_recent,
 )
 from tests.history.conftest import make_many
 
@@ -186,3 +191,25 @@ def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, 
     assert "15912340000" in client.get(url).content.decode()
     access = NumberAccess.objects.get()
     assert (access.user, access.call) == (operator, call)
+
+
+def test_a_receipt_marks_its_day_for_recount(make_call, django_capture_on_commit_callbacks):
+    from notifications.models import DailyStatDirtyDay
+    from notifications.services.receipts import VOICE_REPORT, receipts_ingest
+    from tests.receipts.conftest import voice_report
+
+    call = make_call(code="", status=CallRecord.Status.ACCEPTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        receipts_ingest(message_type=VOICE_REPORT, records=[voice_report(call)])
+    assert list(DailyStatDirtyDay.objects.values_list("day", flat=True)) == [timezone.localdate(call.created_at)]
+    daily_stats_refresh_recent()
+    assert DailyCallStat.objects.get().listened_count == 1 and not DailyStatDirtyDay.objects.exists()
+
+
+def test_periodic_follow_up_keeps_todays_figures_current(make_call, settings, vms_simulator):
+    from notifications.jobs import calls_follow_up_job
+
+    make_call(code="200000", created_at=timezone.now())
+    assert not DailyCallStat.objects.exists()
+    calls_follow_up_job()
+    assert DailyCallStat.objects.get().listened_count == 1
