@@ -1,5 +1,6 @@
 """Settings for the test suite: the base settings with throwaway secrets and fast password hashing."""
 import os
+import tempfile
 
 for name, value in {
     "DJANGO_SECRET_KEY": "test-only-secret-key-not-for-production-use-0123456789",
@@ -21,3 +22,8 @@ STORAGES = {
 }
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: the live server and the simulator's pushes write from other threads, and only a
+    # file database honours the busy timeout instead of failing at once with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"voiceadmin-test-{os.getpid()}.sqlite3")}  # noqa: F405
