@@ -20,6 +20,7 @@ setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
 run: setup
+	mkdir -p var
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 $(PY) manage.py runconsole
