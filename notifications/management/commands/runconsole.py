@@ -1,5 +1,6 @@
 """The local all-in-one behind `make run`: the simulator, the in-process job scheduler and the development server."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,10 @@ from notifications import jobs
 from notifications.services import provider_sync
 
 STARTUP_SECONDS = 20.0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -46,6 +51,8 @@ class Command(BaseCommand):
             [sys.executable, str(settings.BASE_DIR / "manage.py"), "runsimulator", "--host", "127.0.0.1", "--port", str(simulator_port)],
             env=children,
         )
+        # SIGTERM (a `kill`, a closed terminal) ends the console like Ctrl-C does, so the simulator never outlives it.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._wait_for(simulator, settings.SIMULATOR_CONTROL_URL + "account")
             provider_sync.publish_account()
