@@ -20,7 +20,8 @@ def home(request):
     if not request.user.has_perm("notifications.view_callrecord"):
         # Users without call access still land here; they get the menu, not the figures.
         return render(request, "notifications/home.html", {"form": None})
-    form = DashboardRangeForm(request.GET or None)
+    # With no choice made the dashboard shows the last 7 days, and its form says so.
+    form = DashboardRangeForm(request.GET or {"range": "7d"})
     first, last = form.days()
     daily_stats_refresh_dirty(first=first, last=last)
     figures = dashboard_figures(first=first, last=last)

@@ -213,3 +213,9 @@ def test_periodic_follow_up_keeps_todays_figures_current(make_call, settings, vm
     assert not DailyCallStat.objects.exists()
     calls_follow_up_job()
     assert DailyCallStat.objects.get().listened_count == 1
+
+
+def test_dashboard_form_names_the_default_range(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("notifications:home")).content.decode()
+    assert '<option value="7d" selected>' in page
