@@ -3,6 +3,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 WIDTH, HEIGHT, PAD = 640, 180, 24
+# The outcome chart sits in a narrower column; drawn at about its shown width its labels stay readable.
+SHARE_WIDTH, SHARE_LABEL, SHARE_BAR = 480, 180, 190
 
 
 def bar_chart(points: list[tuple[str, int]], *, title: str) -> str:
@@ -43,13 +45,14 @@ def share_bars(rows: list[tuple[str, str, int]], *, title: str) -> str:
     for index, (css, label, value) in enumerate(rows):
         y = 2 + index * row_height
         items.append(format_html(
-            '<rect class="va-chart-share va-state-{css}" x="230" y="{y}" width="{w}" height="20"/>'
+            '<rect class="va-chart-share va-state-{css}" x="{x}" y="{y}" width="{w}" height="20"/>'
             '<text x="0" y="{ty}" class="va-chart-label">{label}</text>'
             '<text x="{right}" y="{ty}" class="va-chart-label" text-anchor="end">{value} ({share}%)</text>',
-            css=css, y=y, w=f"{300 * value / total:.1f}", ty=y + 15, label=label, right=WIDTH, value=value,
+            css=css, x=SHARE_LABEL, y=y, w=f"{SHARE_BAR * value / total:.1f}", ty=y + 15, label=label, right=SHARE_WIDTH,
+            value=value,
             share=f"{100 * value / total:.1f}",
         ))
     return format_html(
         '<svg class="va-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">{body}</svg>',
-        w=WIDTH, h=row_height * len(rows) + 4, t=title, body=mark_safe("".join(items)),
+        w=SHARE_WIDTH, h=row_height * len(rows) + 4, t=title, body=mark_safe("".join(items)),
     )
