@@ -36,6 +36,14 @@ RECORD_COLUMNS = (
 EVENT_COLUMNS = ("call_id", "kind", "receipt_call_id", "receipt_out_id", "status_code", "message", "payload", "created_at")
 
 
+SAMPLE_VALUES = {"code": "482913", "name": "张三", "date": "明天", "time": "10:00", "place": "一号会议室", "order": "A10086"}
+
+
+def _sample_params(variables: list[str]) -> str:
+    """The template's variables filled with plausible values, as the JSON text the call record stores."""
+    return json.dumps({name: SAMPLE_VALUES.get(name, "示例") for name in variables}, ensure_ascii=False)
+
+
 class Command(BaseCommand):
     help = "Create N realistic call records with receipts over the last 30 days (for demos and benchmarks)."
 
@@ -82,7 +90,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Rebuilt the daily figures ({rows} rows) in {time.monotonic() - started:.1f} s.")
 
     def _resources(self):
-        templates = list(TtsTemplate.objects.filter(status=ReviewStatus.APPROVED).values_list("id", "mode"))
+        approved = TtsTemplate.objects.filter(status=ReviewStatus.APPROVED).values_list("id", "mode", "variables")
+        templates = [(pk, mode, _sample_params(variables)) for pk, mode, variables in approved]
         voices = list(VoiceFile.objects.filter(status=ReviewStatus.APPROVED).values_list("id", "mode"))
         numbers = list(CallerNumber.objects.filter(status=CallerNumber.Status.ACTIVE).values_list("id", flat=True))
         if templates and voices and numbers:
@@ -94,10 +103,11 @@ class Command(BaseCommand):
         if not templates:
             for index, mode in enumerate((Mode.PUBLIC, Mode.PUBLIC, Mode.DEDICATED), start=1):
                 template = TtsTemplate.objects.create(
-                    name=f"Seed template {index}", content="Your code is ${code}.", mode=mode, qualification=qualification,
+                    name=f"Seed template {index}", content="Your code is ${code}.", variables=["code"], mode=mode,
+                    qualification=qualification,
                     tts_code=f"TTS_SEED{index:04d}", status=ReviewStatus.APPROVED,
                 )
-                templates.append((template.id, mode))
+                templates.append((template.id, mode, _sample_params(["code"])))
         if not voices:
             for index, mode in enumerate((Mode.PUBLIC, Mode.DEDICATED), start=1):
                 voice = VoiceFile.objects.create(
@@ -117,9 +127,9 @@ class Command(BaseCommand):
         templates, voices, numbers = resources
         created = now - timedelta(seconds=rng.random() * DAYS * 86400)
         if rng.random() < 0.75:
-            api, (template, mode), voice = CallRecord.Api.TTS, rng.choice(templates), None
+            api, (template, mode, params), voice = CallRecord.Api.TTS, rng.choice(templates), None
         else:
-            api, template, (voice, mode) = CallRecord.Api.VOICE, None, rng.choice(voices)
+            api, template, (voice, mode), params = CallRecord.Api.VOICE, None, rng.choice(voices), "{}"
         caller = rng.choice(numbers) if mode == Mode.DEDICATED else None
         callee = f"1{rng.choice('3456789')}{rng.randrange(CALLEES):09d}"
         out_id = f"S{pk:014d}"
@@ -138,7 +148,7 @@ class Command(BaseCommand):
             status = CallRecord.Status.COMPLETED if answered else CallRecord.Status.FAILED
         final_at = end + timedelta(seconds=rng.uniform(1, 5)) if end else None
         record = (
-            pk, api, mode, template, voice, callee, caller, "{}", 3, 100,
+            pk, api, mode, template, voice, callee, caller, params, 3, 100,
             out_id, call_id, f"SEED-{pk}", "OK", "OK", 1, status, outcome, code,
             "", "" if in_flight else ("用户接听" if answered else "未接通"), "user" if answered else "", created + timedelta(seconds=1),
             None if in_flight else ring, start, end, duration, final_at, rng.choice(users), created, created, final_at or created,
