@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notifications.audio import inspect_licence_upload, inspect_voice_upload
@@ -31,14 +32,28 @@ class BootstrapMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class QualificationForm(BootstrapMixin, forms.ModelForm):
+class KeepFileHintMixin:
+    """On an edit form an empty file field keeps the stored file; the hint says so there only."""
+
+    file_field = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get(self.file_field)
+        if self.instance.pk and field is not None:
+            field.help_text = format_lazy("{} {}", field.help_text, _("Leave empty to keep the current file."))
+
+
+class QualificationForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
+    file_field = "licence"
+
     class Meta:
         model = Qualification
         fields = ["company_name", "credit_code", "legal_representative", "contact_name", "contact_phone", "purpose", "licence"]
         help_texts = {
             "credit_code": _("18 characters as printed on the business licence (统一社会信用代码); lower case is accepted."),
             "contact_phone": _("Mainland mobile or landline with area code."),
-            "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB. Leave empty to keep the current scan."),
+            "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB."),
         }
         widgets = {"licence": forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
 
@@ -94,11 +109,13 @@ class CallerNumberForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
 
-class VoiceFileForm(BootstrapMixin, forms.ModelForm):
+class VoiceFileForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
+    file_field = "audio"
+
     class Meta:
         model = VoiceFile
         fields = ["name", "mode", "qualification", "audio"]
-        help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name. Leave empty to keep it.")}
+        help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name.")}
         widgets = {"audio": forms.FileInput(attrs={"accept": "audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3"})}
 
     def clean_audio(self):

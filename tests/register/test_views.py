@@ -246,3 +246,13 @@ def test_editing_a_draft_voice_file_without_a_new_upload_keeps_the_recording(cli
     assert client.post(reverse("notifications:voice_file_update", args=[voice_file.pk]), data).status_code == 302
     updated = VoiceFile.objects.get()
     assert (updated.name, updated.audio.name, updated.sha256) == ("新名字", voice_file.audio.name, voice_file.sha256)
+
+
+def test_keep_the_file_hint_shows_only_when_editing(db):
+    from django.utils import translation
+
+    from notifications.forms.register import QualificationForm
+
+    with translation.override("en"):
+        assert "Leave empty" not in str(QualificationForm().fields["licence"].help_text)
+        assert "Leave empty" in str(QualificationForm(instance=make_qualification()).fields["licence"].help_text)
