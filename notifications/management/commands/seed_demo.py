@@ -5,7 +5,7 @@ import secrets
 import struct
 import uuid
 import wave
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
@@ -123,9 +123,9 @@ class Command(BaseCommand):
         obj.status = status
         obj.created_by = users["operator"]
         if status != ReviewStatus.DRAFT:
-            obj.submitted_by, obj.submitted_at = users["operator"], now - timedelta(days=2)
+            obj.submitted_by, obj.submitted_at = users["operator"], now
         if status in (ReviewStatus.APPROVED, ReviewStatus.REJECTED):
-            obj.reviewed_by, obj.reviewed_at = users["manager"], now - timedelta(days=1)
+            obj.reviewed_by, obj.reviewed_at = users["manager"], now
             obj.reject_reason = reason or ("" if status == ReviewStatus.APPROVED else "内容含营销信息，不符合语音通知规范。")
 
     def _register(self, users: dict[str, User]) -> int:
