@@ -56,8 +56,8 @@ class CallRecordAdmin(admin.ModelAdmin):
     list_select_related = ("requested_by",)
     list_filter = ("status", "outcome", "api", "mode")
     date_hierarchy = "created_at"
-    # Exact matches on indexed columns: a LIKE '%…%' over a million rows would scan them all.
-    search_fields = ("=out_id", "=call_id", "=called_number")
+    # Exact matches on indexed columns: LIKE '%…%' or the admin's "=" (iexact) would scan a million rows.
+    search_fields = ("out_id__exact", "call_id__exact", "called_number__exact")
     search_help_text = _("Exact OutId, CallId or callee number.")
     raw_id_fields = ("tts_template", "voice_file", "caller_number", "requested_by")
     show_full_result_count = False
@@ -70,7 +70,7 @@ class CallRecordAdmin(admin.ModelAdmin):
 class CallEventAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "call", "status_code", "receipt_call_id", "receipt_out_id")
     list_select_related = ("call",)
-    search_fields = ("=receipt_call_id", "=receipt_out_id")
+    search_fields = ("receipt_call_id__exact", "receipt_out_id__exact")
     raw_id_fields = ("call",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator

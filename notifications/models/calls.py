@@ -46,22 +46,26 @@ class CallRecord(models.Model):
 
     api = models.CharField(_("API"), max_length=8, choices=Api.choices)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    # Foreign keys carry no index of their own: the history indexes below lead with them.
     tts_template = models.ForeignKey(
-        TtsTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("TTS template")
+        TtsTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("TTS template"),
+        db_index=False,
     )
     voice_file = models.ForeignKey(
-        VoiceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("voice file")
+        VoiceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("voice file"),
+        db_index=False,
     )
     called_number = models.CharField(_("callee"), max_length=20)
     caller_number = models.ForeignKey(
-        CallerNumber, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("caller number")
+        CallerNumber, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("caller number"),
+        db_index=False,
     )
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     play_times = models.PositiveSmallIntegerField(_("play times"), default=3)
     volume = models.PositiveSmallIntegerField(_("volume"), default=100)
     speed = models.SmallIntegerField(_("speed"), null=True, blank=True)
 
-    out_id = models.CharField(_("OutId"), max_length=15, unique=True)
+    out_id = models.CharField(_("OutId"), max_length=15)
     call_id = models.CharField(_("CallId"), max_length=64, null=True, blank=True)
     request_id = models.CharField(_("RequestId"), max_length=64, blank=True)
     api_code = models.CharField(_("API code"), max_length=64, blank=True)
@@ -88,6 +92,7 @@ class CallRecord(models.Model):
         null=True,
         blank=True,
         verbose_name=_("placed by"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -103,7 +108,9 @@ class CallRecord(models.Model):
             ("view_full_number", _("Can see unmasked phone numbers")),
             ("requery_callrecord", _("Can re-query the provider for a call")),
         ]
+        # Unique constraints rather than unique=True: the ids are matched exactly, so no extra LIKE index on PostgreSQL.
         constraints = [
+            models.UniqueConstraint(fields=["out_id"], name="callrecord_out_id_unique"),
             models.UniqueConstraint(fields=["call_id"], condition=Q(call_id__isnull=False), name="callrecord_call_id_unique"),
             models.CheckConstraint(
                 condition=(
@@ -116,7 +123,9 @@ class CallRecord(models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"], name="callrecord_created_idx"),
             models.Index(fields=["called_number", "created_at"], name="callrecord_callee_idx"),
-            models.Index(fields=["status", "created_at"], name="callrecord_status_idx"),
+            # Only calls still in flight: the follow-up and the dashboard look for them; settled calls never leave.
+            models.Index(fields=["status", "created_at"], name="callrecord_open_idx",
+                         condition=Q(status__in=["queued", "sending", "accepted", "ringing", "answered", "unknown"])),
             models.Index(fields=["requested_by", "created_at"], name="callrecord_user_idx"),
             models.Index(fields=["outcome", "created_at", "id"], name="callrecord_outcome_idx"),
             models.Index(fields=["status_code", "created_at", "id"], name="callrecord_code_idx"),
@@ -145,13 +154,14 @@ class CallEvent(models.Model):
         NOTE = "note", _("Note")
 
     call = models.ForeignKey(
-        CallRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("call")
+        CallRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("call"),
+        db_index=False,  # callevent_call_idx leads with it
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     # Receipts are delivered at least once; this key makes a second delivery a no-op.
-    dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
-    receipt_call_id = models.CharField(_("receipt CallId"), max_length=64, blank=True, db_index=True)
-    receipt_out_id = models.CharField(_("receipt OutId"), max_length=64, blank=True, db_index=True)
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True)
+    receipt_call_id = models.CharField(_("receipt CallId"), max_length=64, blank=True)
+    receipt_out_id = models.CharField(_("receipt OutId"), max_length=64, blank=True)
     status_code = models.CharField(_("status code"), max_length=16, blank=True)
     message = models.TextField(_("message"), blank=True)
     payload = models.JSONField(_("raw payload"), default=dict, blank=True)
@@ -161,7 +171,12 @@ class CallEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("call event")
         verbose_name_plural = _("call events")
-        indexes = [models.Index(fields=["call", "created_at"], name="callevent_call_idx")]
+        constraints = [models.UniqueConstraint(fields=["dedup_key"], name="callevent_dedup_key_unique")]
+        indexes = [
+            models.Index(fields=["call", "created_at"], name="callevent_call_idx"),
+            models.Index(fields=["receipt_call_id"], name="callevent_receipt_call_idx"),
+            models.Index(fields=["receipt_out_id"], name="callevent_receipt_out_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.status_code}".strip()
