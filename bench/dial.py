@@ -2,13 +2,15 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/va_h3a REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/dial.py
 
-Records are created `queued` in bulk, their dispatch jobs enqueued, then `rqworker --burst` processes (SimpleWorker, no
-fork per job) send them to a simulator running as its own process. The figure is calls accepted per second of wall
-time while the workers ran; the busiest second at the simulator is checked against the provider's QPS limit.
+Records are created `queued` in bulk and the dispatcher woken as a dial wakes it (one job); `rqworker --burst`
+processes (SimpleWorker, no fork per job) then send them to a simulator running as its own process, a batch per
+claim, full batches waking a run for the other worker. The figure is calls accepted per second of wall time while
+the workers ran; the busiest second at the simulator is checked against the provider's QPS limit.
 """
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -93,7 +95,13 @@ def prepare(calls: int, round_no: int):
     return template, [record.pk for record in records]
 
 
-def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str, simulator_pid: int) -> None:
     import django_rq
     from rq import Queue
 
@@ -103,10 +111,13 @@ def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str) ->
     template, ids = prepare(calls, round_no)
     queue: Queue = django_rq.get_queue("default")
     queue.empty()
-    queue.enqueue_many([Queue.prepare_data(jobs.call_record_dispatch_job, (pk,), result_ttl=0) for pk in ids])
+    queue.connection.delete(jobs.DISPATCH_WAKE_KEY)
+    queue.enqueue(jobs.calls_dispatch_job)
     before = len(simulator_control(simulator_url, "calls"))
 
     env = {**os.environ}
+    simulator_cpu = cpu_seconds(simulator_pid)
+    workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     processes = [
         subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "rqworker", "--burst", "--worker-class", "rq.worker.SimpleWorker",
@@ -116,6 +127,9 @@ def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str) ->
     for process in processes:
         process.wait()
     elapsed = time.perf_counter() - started
+    simulator_cpu = cpu_seconds(simulator_pid) - simulator_cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = after.ru_utime + after.ru_stime - workers_cpu.ru_utime - workers_cpu.ru_stime
 
     statuses = Counter(CallRecord.objects.filter(tts_template=template).values_list("status", flat=True))
     accepted = statuses.get(CallRecord.Status.ACCEPTED, 0)
@@ -131,6 +145,8 @@ def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str) ->
           f"({steady} per worker from first to last call); "
           f"busiest second at the provider {busiest} calls (limit {limit}: {'OK' if busiest <= limit else 'EXCEEDED'}); "
           f"statuses {dict(statuses)}")
+    print(f"  CPU time: workers {workers_cpu:.1f} s, simulator {simulator_cpu:.1f} s, over {elapsed:.1f} s of wall time "
+          f"on {os.cpu_count()} cores")
     if len(placed) != accepted or set(statuses) != {CallRecord.Status.ACCEPTED}:
         print("  WARNING: not every call was accepted exactly once")
 
@@ -156,7 +172,8 @@ def main() -> None:
         simulator_control(simulator_url, "account", {"templates": [
             {"code": "TTS_BENCH", "content": "您的订单${order}已发货。", "mode": "public", "kind": "notification", "status": "approved"}]})
         for round_no, workers in enumerate((1, 2), start=5):
-            run_round(workers=workers, calls=args.calls, round_no=round_no, simulator_url=simulator_url)
+            run_round(workers=workers, calls=args.calls, round_no=round_no, simulator_url=simulator_url,
+                      simulator_pid=simulator.pid)
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)

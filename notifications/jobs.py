@@ -1,8 +1,11 @@
-"""RQ jobs: ids in, one service call each. `enqueue` runs them on Redis when configured, in-process otherwise.
+"""RQ jobs: one service call each. `enqueue` runs them on Redis when configured, in-process otherwise.
 
 Without Redis (the embedded default) a job runs inline once the transaction commits; delayed work (retries with
 backoff, the periodic follow-up) goes to a small in-process scheduler thread that `runconsole` starts. The job
 functions are the same in both modes.
+
+Calls are sent by a dispatcher job rather than a job per call: it claims every queued call that is due, a batch at a
+time, so the queue's own cost is paid per batch. A new call only wakes it (at most one wake-up waits in the queue).
 """
 import heapq
 import itertools
@@ -17,6 +20,9 @@ from django.db import close_old_connections, transaction
 logger = logging.getLogger(__name__)
 
 FOLLOW_UP_CHAIN_KEY = "voiceadmin:calls-follow-up:next-job"
+DISPATCH_WAKE_KEY = "voiceadmin:calls-dispatch:woken"
+DISPATCH_WAKE_TTL = 60  # seconds; a wake-up lost with a killed worker stops blocking new ones after this
+DISPATCH_JOB_SECONDS = 10.0  # a dispatcher run hands over after this, so other jobs get a worker too
 
 
 def enqueue(func, *args) -> None:
@@ -44,7 +50,8 @@ def _enqueue_now(func, *args) -> None:
 
 def _enqueue_later(seconds: float, func, *args) -> None:
     if settings.REDIS_URL:
-        _queue().enqueue_in(timedelta(seconds=seconds), func, *args)
+        # RQ's scheduler keeps whole seconds and may start a job up to one early: never before it is due.
+        _queue().enqueue_in(timedelta(seconds=seconds + 1), func, *args)
     elif scheduler.running:
         scheduler.add(seconds, func, *args)
     else:
@@ -95,10 +102,32 @@ class InProcessScheduler:
 scheduler = InProcessScheduler()
 
 
-def call_record_dispatch_job(call_record_id: int) -> None:
-    from notifications.services.dialing import call_record_dispatch  # services import this module
+def dispatch_wake() -> None:
+    """Once the current transaction commits, make sure a dispatcher run is on its way."""
+    transaction.on_commit(_dispatch_wake_now)
 
-    call_record_dispatch(call_record_id=call_record_id)
+
+def _dispatch_wake_now() -> None:
+    if settings.REDIS_URL:
+        # A run waiting in the queue has not looked for calls yet, so it will find this one: no second run needed.
+        if _queue().connection.set(DISPATCH_WAKE_KEY, 1, nx=True, ex=DISPATCH_WAKE_TTL):
+            _queue().enqueue(calls_dispatch_job)
+    else:
+        calls_dispatch_job()
+
+
+def calls_dispatch_job() -> None:
+    """Send the queued calls that are due, batch after batch; while full batches keep coming, wake a helper."""
+    from notifications.services.dialing import DISPATCH_BATCH, calls_dispatch_due  # services import this module
+
+    if settings.REDIS_URL:
+        _queue().connection.delete(DISPATCH_WAKE_KEY)  # calls committed from now on need a run of their own
+    deadline = time.monotonic() + DISPATCH_JOB_SECONDS
+    while calls_dispatch_due(limit=DISPATCH_BATCH) == DISPATCH_BATCH:
+        if settings.REDIS_URL:
+            _dispatch_wake_now()  # more are waiting: another worker can share them
+            if time.monotonic() > deadline:
+                return  # the woken run carries on
 
 
 def calls_follow_up_job() -> None:

@@ -96,6 +96,8 @@ class CallRecord(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A throttled call waits in the queue until then (the retry's backoff).
+    dispatch_after = models.DateTimeField(_("send not before"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -3,14 +3,16 @@
 The test-dial forms, `manage.py dial`, the jobs and the follow-up command all go through these functions.
 """
 import logging
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,8 @@ from notifications.rules.identifiers import normalize_mainland_number
 logger = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
+DISPATCH_BATCH = 50  # calls claimed at once by the dispatcher
+SEND_CONCURRENCY = 8  # requests in flight at once from one worker; the provider's QPS limit throttles the excess
 RETRY_BASE_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 # How long a call may take from acceptance to its end: ringing (about a minute) plus three plays of a message.
@@ -140,7 +144,7 @@ def call_record_create(
     )
     record.full_clean()
     record.save()
-    jobs.enqueue(jobs.call_record_dispatch_job, record.pk)
+    jobs.dispatch_wake()
     # The follow-up settles what receipts do not; a dial (re)starts its chain if none is scheduled.
     transaction.on_commit(jobs.follow_up_schedule)
     return record
@@ -151,6 +155,7 @@ def _retry_delay(attempt: int, hint: float | None) -> float:
 
 
 def _send(record: CallRecord):
+    """The provider's answer for one call, or the error it raised (run in a thread: no database access here)."""
     client = get_vms_client()
     common = {
         "called_number": record.called_number,
@@ -160,57 +165,122 @@ def _send(record: CallRecord):
         "volume": record.volume,
         "speed": record.speed,
     }
-    if record.api == CallRecord.Api.TTS:
-        return client.single_call_by_tts(tts_code=record.tts_template.tts_code, tts_params=record.params, **common)
-    return client.single_call_by_voice(voice_code=record.voice_file.voice_code, **common)
+    try:
+        if record.api == CallRecord.Api.TTS:
+            return client.single_call_by_tts(tts_code=record.tts_template.tts_code, tts_params=record.params, **common)
+        return client.single_call_by_voice(voice_code=record.voice_file.voice_code, **common)
+    except (VmsThrottled, VmsRejected, VmsOutcomeUnknown) as exc:
+        return exc
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _send_pool() -> ThreadPoolExecutor:
+    """The threads that send a batch side by side: one pool per process (a forked worker builds its own)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=SEND_CONCURRENCY, thread_name_prefix="vms-send"))
+    return _pool[1]
+
+
+def calls_dispatch_due(*, limit: int | None = None) -> int:
+    """Claim up to `limit` queued calls that are due (oldest first) and send them; returns how many were claimed.
+
+    Rows another dispatcher holds are skipped, and a claimed row is `sending`, so no call is claimed twice.
+    """
+    limit = limit or DISPATCH_BATCH
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            CallRecord.objects.select_for_update(skip_locked=True)
+            .filter(Q(dispatch_after__isnull=True) | Q(dispatch_after__lte=now), status=CallRecord.Status.QUEUED)
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            CallRecord.objects.filter(pk__in=ids).update(
+                status=CallRecord.Status.SENDING, attempts=F("attempts") + 1, sent_at=now, updated_at=now
+            )
+    _dispatch_claimed(ids)
+    return len(ids)
 
 
 def call_record_dispatch(*, call_record_id: int) -> None:
-    """Send one queued call to the provider, at most once.
-
-    The row is claimed with a conditional UPDATE, so a repeated or concurrent job finds nothing to do. The provider is
-    called outside any transaction; what it answers decides the next state (DESIGN §3 step 3).
-    """
+    """Send one queued call now, at most once: a call that is not `queued` any more is left alone."""
     now = timezone.now()
     claimed = CallRecord.objects.filter(pk=call_record_id, status=CallRecord.Status.QUEUED).update(
         status=CallRecord.Status.SENDING, attempts=F("attempts") + 1, sent_at=now, updated_at=now
     )
-    if not claimed:
-        return  # sent already, in flight, or settled: a repeated job does nothing
-    record = CallRecord.objects.select_related("tts_template", "voice_file", "caller_number").get(pk=call_record_id)
-    try:
-        placed = _send(record)
-    except VmsThrottled as exc:
-        _dispatch_throttled(record, exc)
-    except VmsRejected as exc:
-        _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=exc, note=_("The provider refused the call: %(reason)s"))
-    except VmsOutcomeUnknown as exc:
-        _dispatch_finished(record, status=CallRecord.Status.UNKNOWN, exc=exc,
-                           note=_("No clear answer from the provider (%(reason)s). The call may have been placed; it will not be "
-                                  "redialled and is settled by its receipt or a detail query."))
-    else:
-        _dispatch_accepted(record, placed)
+    if claimed:
+        _dispatch_claimed([call_record_id])
 
 
-def _dispatch_accepted(record: CallRecord, placed) -> None:
+def _dispatch_claimed(ids: list[int]) -> None:
+    """Send calls already claimed (`sending`), side by side, outside any transaction; the answers decide what follows.
+
+    DESIGN §3 step 3: accepted calls record their CallId, refusals fail, throttling retries later, and an unclear
+    answer marks the call `unknown`, never to be redialled by us.
+    """
+    if not ids:
+        return
+    records = list(CallRecord.objects.select_related("tts_template", "voice_file", "caller_number").filter(pk__in=ids)
+                   .order_by("created_at", "id"))
+    answers = [_send(records[0])] if len(records) == 1 else list(_send_pool().map(_send, records))
+    accepted = []
+    for record, answer in zip(records, answers, strict=True):
+        if isinstance(answer, VmsThrottled):
+            _dispatch_throttled(record, answer)
+        elif isinstance(answer, VmsRejected):
+            _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=answer,
+                               note=_("The provider refused the call: %(reason)s"))
+        elif isinstance(answer, VmsOutcomeUnknown):
+            _dispatch_finished(record, status=CallRecord.Status.UNKNOWN, exc=answer,
+                               note=_("No clear answer from the provider (%(reason)s). The call may have been placed; it will "
+                                      "not be redialled and is settled by its receipt or a detail query."))
+        else:
+            accepted.append((record, answer))
+    if accepted:
+        _dispatch_accepted(accepted)
+
+
+def _dispatch_accepted(accepted: list) -> None:
+    """Store the CallIds of accepted calls in one transaction, then attach receipts that arrived before them."""
     from notifications.services.receipts import call_record_claim_pending_receipts
 
-    in_flight = [CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]
-    with transaction.atomic():
-        CallRecord.objects.filter(pk=record.pk).update(
-            call_id=placed.call_id, request_id=placed.request_id, api_code="OK", api_message="", updated_at=timezone.now(),
-            # A receipt matched by OutId may already have moved the call on; only a call still in flight becomes "accepted".
-            status=Case(When(status__in=in_flight, then=Value(CallRecord.Status.ACCEPTED)), default=F("status")),
+    now = timezone.now()
+    table = CallRecord._meta.db_table
+    rows = ", ".join(["(%s, %s, %s)"] * len(accepted))
+    values = [value for record, placed in accepted for value in (record.pk, placed.call_id, placed.request_id[:64])]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One UPDATE … FROM (VALUES …) for the batch (PostgreSQL and SQLite alike): the ORM's bulk_update builds a
+        # CASE per row and field, which costs more than sending the calls.
+        cursor.execute(
+            f"UPDATE {table} SET call_id = v.column2, request_id = v.column3, api_code = 'OK', api_message = '', "
+            f"updated_at = %s FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
+            [now, *values],
         )
-        CallEvent.objects.create(
-            call=record, kind=CallEvent.Kind.API_ANSWER, status_code="OK",
-            payload={"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"},
+        # A receipt matched by OutId may already have moved a call on; only a call still in flight becomes "accepted".
+        CallRecord.objects.filter(pk__in=[record.pk for record, _placed in accepted],
+                                  status__in=[CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]).update(
+            status=CallRecord.Status.ACCEPTED)
+        CallEvent.objects.bulk_create(
+            CallEvent(call=record, kind=CallEvent.Kind.API_ANSWER, status_code="OK", created_at=now,
+                      payload={"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"})
+            for record, placed in accepted
         )
-    logger.info("call %s accepted: request %s call %s", record.out_id, placed.request_id, placed.call_id)
-    # Receipts that beat the answer here wait unattached; looking first keeps the usual case to one query.
-    early = CallEvent.objects.filter(Q(receipt_out_id=record.out_id) | Q(receipt_call_id=placed.call_id), call__isnull=True)
-    if early.exists():
-        call_record_claim_pending_receipts(record=record)
+    for record, placed in accepted:
+        logger.info("call %s accepted: request %s call %s", record.out_id, placed.request_id, placed.call_id)
+    # Receipts that beat the answer here wait unattached; one query looks for any of them.
+    early = CallEvent.objects.filter(
+        Q(receipt_out_id__in=[record.out_id for record, _placed in accepted])
+        | Q(receipt_call_id__in=[placed.call_id for _record, placed in accepted]),
+        call__isnull=True,
+    ).values_list("receipt_out_id", "receipt_call_id")
+    early_ids = {value for pair in early for value in pair}
+    for record, placed in accepted:
+        if record.out_id in early_ids or placed.call_id in early_ids:
+            call_record_claim_pending_receipts(record=record)
 
 
 def _dispatch_finished(record: CallRecord, *, status: str, exc, note: str) -> None:
@@ -237,16 +307,18 @@ def _dispatch_throttled(record: CallRecord, exc: VmsThrottled) -> None:
                            note=_("The provider was busy and refused the call several times; it was not placed (%(reason)s)."))
         return
     delay = _retry_delay(record.attempts, exc.retry_after)
+    now = timezone.now()
     with transaction.atomic():
         CallRecord.objects.filter(pk=record.pk, status=CallRecord.Status.SENDING).update(
-            status=CallRecord.Status.QUEUED, request_id=exc.request_id[:64], api_code=exc.code[:64], updated_at=timezone.now()
+            status=CallRecord.Status.QUEUED, request_id=exc.request_id[:64], api_code=exc.code[:64], updated_at=now,
+            dispatch_after=now + timedelta(seconds=delay),
         )
         CallEvent.objects.create(
             call=record, kind=CallEvent.Kind.RETRY, status_code=exc.code[:16],
             message=_("Provider busy (%(reason)s); trying again in %(seconds).0f s.") % {"reason": exc.message, "seconds": delay},
             payload={"request_id": exc.request_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
         )
-        jobs.enqueue_in(delay, jobs.call_record_dispatch_job, record.pk)
+        jobs.enqueue_in(delay, jobs.calls_dispatch_job)
     logger.info("call %s throttled (%s), retry %d in %.1fs", record.out_id, exc.code, record.attempts, delay)
 
 
@@ -332,11 +404,14 @@ def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
         message=_("The provider reported no result for this call within a day; its outcome stays unknown."),
     )
 
-    # A queued call whose job was lost: enqueue it again; the claim makes a duplicate job harmless.
+    # Queued calls left waiting (their wake-up was lost with a worker): run the dispatcher; claiming makes a spare run harmless.
     stale_queued = now - timedelta(minutes=settings.CALL_QUEUED_STALE_MINUTES)
-    for pk in CallRecord.objects.filter(status=CallRecord.Status.QUEUED, updated_at__lt=stale_queued).values_list("pk", flat=True)[:limit]:
-        jobs.enqueue(jobs.call_record_dispatch_job, pk)
-        summary.requeued += 1
+    summary.requeued = CallRecord.objects.filter(
+        Q(dispatch_after__isnull=True) | Q(dispatch_after__lte=stale_queued), status=CallRecord.Status.QUEUED,
+        updated_at__lt=stale_queued,
+    ).count()
+    if summary.requeued:
+        jobs.enqueue(jobs.calls_dispatch_job)
     return summary
 
 

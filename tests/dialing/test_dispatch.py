@@ -7,7 +7,7 @@ from django.utils import timezone
 from notifications import jobs
 from notifications.aliyun import get_vms_client
 from notifications.models import CallEvent, CallRecord
-from notifications.services.dialing import MAX_SEND_ATTEMPTS, call_record_dispatch, calls_follow_up
+from notifications.services.dialing import MAX_SEND_ATTEMPTS, call_record_dispatch, calls_dispatch_due, calls_follow_up
 from notifications.services.receipts import receipts_ingest
 
 from .conftest import queued_call
@@ -67,7 +67,7 @@ def test_dispatch_twice_dials_once(on_simulator, notice):
     record = queued_call(notice)
     call_record_dispatch(call_record_id=record.pk)
     call_record_dispatch(call_record_id=record.pk)  # e.g. a retried or duplicated job
-    jobs.call_record_dispatch_job(record.pk)
+    jobs.calls_dispatch_job()
     record.refresh_from_db()
     assert [call["OutId"] for call in on_simulator.calls] == [record.out_id]
     assert record.attempts == 1
@@ -202,24 +202,44 @@ def test_follow_up_queries_the_detail_of_a_call_whose_receipts_were_lost(receipt
 def test_follow_up_re_enqueues_a_call_whose_job_was_lost(on_simulator, notice, inline_jobs, django_capture_on_commit_callbacks):
     record = queued_call(notice)
     CallRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
-    fresh = queued_call(notice, called_number="13900001231")  # its job may still be on its way
+    fresh = queued_call(notice, called_number="13900001231")  # its wake-up may still be on its way
     with django_capture_on_commit_callbacks(execute=True):
         summary = calls_follow_up()
     record.refresh_from_db()
     fresh.refresh_from_db()
     assert summary.requeued == 1
-    assert record.status == CallRecord.Status.ACCEPTED
-    assert fresh.status == CallRecord.Status.QUEUED
-    assert [call["OutId"] for call in on_simulator.calls] == [record.out_id]
+    assert (record.status, fresh.status) == (CallRecord.Status.ACCEPTED, CallRecord.Status.ACCEPTED)
+    assert sorted(call["OutId"] for call in on_simulator.calls) == sorted([record.out_id, fresh.out_id])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert calls_follow_up().requeued == 0  # nothing left waiting: no spare run
 
 
-def test_in_process_scheduler_runs_delayed_jobs_in_order():
-    import threading
+def test_dispatcher_sends_every_due_call_once_in_batches_oldest_first(on_simulator, notice, monkeypatch, inline_jobs):
+    monkeypatch.setattr("notifications.services.dialing.DISPATCH_BATCH", 3)
+    records = [queued_call(notice, called_number=f"1390000{n:04d}") for n in range(7)]
+    later = queued_call(notice, called_number="13900009999", dispatch_after=timezone.now() + timedelta(minutes=1))
+    jobs.calls_dispatch_job()
+    sent = [call["OutId"] for call in on_simulator.calls]
+    assert sorted(sent) == sorted(record.out_id for record in records)
+    # Batches of three, oldest first; within a batch the requests run side by side.
+    assert [set(sent[i:i + 3]) for i in (0, 3, 6)] == [{r.out_id for r in records[i:i + 3]} for i in (0, 3, 6)]
+    assert set(CallRecord.objects.exclude(pk=later.pk).values_list("status", "attempts")) == {(CallRecord.Status.ACCEPTED, 1)}
+    later.refresh_from_db()
+    assert later.status == CallRecord.Status.QUEUED  # throttled earlier: waits for its backoff
+    CallRecord.objects.filter(pk=later.pk).update(dispatch_after=timezone.now())
+    assert calls_dispatch_due() == 1
+    assert calls_dispatch_due() == 0
+    assert len(on_simulator.calls) == 8
 
-    scheduler = jobs.InProcessScheduler()
-    scheduler.start()
-    ran, done = [], threading.Event()
-    scheduler.add(0.2, lambda: (ran.append("later"), done.set()))
-    scheduler.add(0.0, ran.append, "first")
-    assert done.wait(5)
-    assert ran == ["first", "later"]
+
+def test_a_batch_with_mixed_answers_settles_each_call_on_its_own(on_simulator, notice):
+    twins = [queued_call(notice, called_number="13900001230") for _ in range(2)]  # one callee twice a minute: flow control
+    invalid = queued_call(notice, called_number="13900001231", params={})  # a variable missing
+    assert calls_dispatch_due() == 3
+    settled = {record.pk: record for record in CallRecord.objects.all()}
+    assert sorted(settled[twin.pk].status for twin in twins) == [CallRecord.Status.ACCEPTED, CallRecord.Status.FAILED]
+    assert {settled[twin.pk].api_code for twin in twins} == {"OK", "isv.BUSINESS_LIMIT_CONTROL"}
+    assert settled[invalid.pk].status == CallRecord.Status.FAILED
+    [placed] = on_simulator.calls
+    assert placed["call_id"] in {settled[twin.pk].call_id for twin in twins}
+    assert CallEvent.objects.filter(kind=CallEvent.Kind.API_ANSWER).count() == 3

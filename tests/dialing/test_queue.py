@@ -20,12 +20,12 @@ def queue():
 
     queue = django_rq.get_queue("default")
     queue.empty()
-    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY)
+    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY, jobs.DISPATCH_WAKE_KEY)
     yield queue
     queue.empty()
     for job_id in queue.scheduled_job_registry.get_job_ids():
         queue.scheduled_job_registry.remove(job_id, delete_job=True)
-    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY)
+    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY, jobs.DISPATCH_WAKE_KEY)
 
 
 def drain(queue) -> None:
@@ -37,9 +37,10 @@ def drain(queue) -> None:
 def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notice):
     records = [call_record_create(tts_template=notice, called_number=f"1390000123{n}", params={"name": "张三", "order": "A1"})
                for n in range(3)]
-    assert queue.count == 3
+    assert queue.count == 1  # one dispatcher run for the three calls
     assert len(queue.scheduled_job_registry.get_job_ids()) == 1  # the first dial started the follow-up chain
-    jobs.enqueue(jobs.call_record_dispatch_job, records[0].pk)  # a duplicated job
+    jobs.enqueue(jobs.calls_dispatch_job)  # a duplicated run
+    assert queue.count == 2
     assert all(CallRecord.objects.get(pk=r.pk).status == CallRecord.Status.QUEUED for r in records)
 
     drain(queue)
@@ -48,6 +49,19 @@ def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notic
         record.refresh_from_db()
         assert record.status == CallRecord.Status.ACCEPTED
         assert record.call_id
+
+
+def test_a_full_batch_wakes_another_run_and_no_call_is_sent_twice(queue, on_simulator, notice, monkeypatch):
+    monkeypatch.setattr("notifications.services.dialing.DISPATCH_BATCH", 2)
+    monkeypatch.setattr("notifications.jobs.DISPATCH_JOB_SECONDS", 0)  # hand over after every batch
+    records = [call_record_create(tts_template=notice, called_number=f"1390000200{n}", params={"name": "张三", "order": "A1"})
+               for n in range(5)]
+    assert queue.count == 1
+    jobs.calls_dispatch_job()  # one batch, then a helper run is woken
+    assert len(on_simulator.calls) == 2 and queue.count == 2
+    drain(queue)
+    assert sorted(call["OutId"] for call in on_simulator.calls) == sorted(r.out_id for r in records)
+    assert set(CallRecord.objects.values_list("status", "attempts")) == {(CallRecord.Status.ACCEPTED, 1)}
 
 
 def test_follow_up_is_scheduled_once(queue):
@@ -69,7 +83,7 @@ def test_throttled_call_is_retried_by_the_scheduler_and_dialled_once(queue, on_s
     scheduler = RQScheduler([queue], connection=queue.connection)
     scheduler.acquire_locks()
     try:
-        for _attempt in range(50):  # the backoff is about a second
+        for _attempt in range(50):  # the backoff is a second, plus one for the scheduler's whole seconds
             scheduler.enqueue_scheduled_jobs()
             if queue.count:
                 break
