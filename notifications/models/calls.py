@@ -125,9 +125,8 @@ class CallRecord(models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"], name="callrecord_created_idx"),
             models.Index(fields=["called_number", "created_at"], name="callrecord_callee_idx"),
-            # Only calls still in flight: the follow-up and the dashboard look for them; settled calls never leave.
-            models.Index(fields=["status", "created_at"], name="callrecord_open_idx",
-                         condition=Q(status__in=["queued", "sending", "accepted", "ringing", "answered", "unknown"])),
+            # Whole, not partial on the statuses in flight: SQLite cannot match a partial index to a bound IN list.
+            models.Index(fields=["status", "created_at"], name="callrecord_status_idx"),
             models.Index(fields=["requested_by", "created_at"], name="callrecord_user_idx"),
             models.Index(fields=["outcome", "created_at", "id"], name="callrecord_outcome_idx"),
             models.Index(fields=["status_code", "created_at", "id"], name="callrecord_code_idx"),
