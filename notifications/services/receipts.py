@@ -289,7 +289,7 @@ def _records_save(records: list[CallRecord], names: tuple[str, ...] = _RECORD_FI
     """Write the receipt fields of many records in one round trip.
 
     `bulk_update` splits into several statements on SQLite (999 parameters per statement), so the
-    query count would grow with the batch. PostgreSQL gets one UPDATE ... FROM (VALUES ...); other
+    query count would grow with the batch. PostgreSQL gets one UPDATE ... FROM UNNEST(arrays); other
     backends one parameterised UPDATE sent with executemany.
     """
     if not records:
@@ -305,17 +305,18 @@ def _records_save(records: list[CallRecord], names: tuple[str, ...] = _RECORD_FI
         rows.append([f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Casts give the VALUES columns their types (a column of NULLs would otherwise be text).
-            row = "({})".format(", ".join(f"%s::{f.db_type(connection)}" for f in [*fields, pk]))
+            # One array per column: the statement stays short whatever the batch (so the driver parses it once), and
+            # the casts give each column its type (a column of NULLs would otherwise be text).
+            arrays = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in [*fields, pk])
             cursor.execute(
-                "UPDATE {table} SET {columns} FROM (VALUES {rows}) AS v({names}) WHERE {table}.{pk} = v.{pk}".format(
+                "UPDATE {table} SET {columns} FROM UNNEST({arrays}) AS v({names}) WHERE {table}.{pk} = v.{pk}".format(
                     table=table,
                     columns=", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields),
-                    rows=", ".join([row] * len(rows)),
+                    arrays=arrays,
                     names=", ".join(quote(f.column) for f in [*fields, pk]),
                     pk=quote(pk.column),
                 ),
-                [value for values in rows for value in values],
+                [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             cursor.executemany(

@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from notifications.models import CallRecord
 from notifications.services.receipts import VOICE_CALL_REPORT, VOICE_REPORT, receipts_ingest
-from tests.browser.conftest import CHROMEDRIVER, CHROMIUM
+from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, next_page
 
 from .conftest import call_report, voice_report
 
@@ -45,7 +45,8 @@ def test_detail_page_shows_receipts_as_they_arrive_and_stops_when_final(chromium
     chromium.get(live_server.url + "/accounts/login/")
     chromium.find_element(By.NAME, "username").send_keys("manager")
     chromium.find_element(By.NAME, "password").send_keys("pw for the browser")
-    chromium.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    with next_page(chromium):  # the click returns before the login answer arrives
+        chromium.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     chromium.get(live_server.url + f"/calls/{call.pk}/")
     chromium.execute_script("window.vaMarker = 1")  # gone if the page reloads
 
