@@ -109,8 +109,26 @@ class BlockedNumberForm(forms.ModelForm):
             "reason": forms.TextInput(attrs={"class": "form-control"}),
         }
 
+    def __init__(self, *args, number_from_call: str | None = None, **kwargs):
+        """`number_from_call`: the callee of the call being blocked, for users who may not see it in full.
+
+        The number field then leaves the form: the number is never sent to the browser nor taken from it.
+        """
+        super().__init__(*args, **kwargs)
+        self.number_from_call = number_from_call
+        if number_from_call:
+            del self.fields["number"]
+
     def clean_number(self) -> str:
         number, _kind = normalize_mainland_number(self.cleaned_data["number"])
         if BlockedNumber.objects.filter(number=number).exclude(pk=self.instance.pk).exists():
             raise ValidationError(_("This number is already on the do-not-call list."))
         return number
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.number_from_call:
+            if BlockedNumber.objects.filter(number=self.number_from_call).exists():
+                raise ValidationError(_("This number is already on the do-not-call list."))
+            cleaned["number"] = self.number_from_call
+        return cleaned

@@ -13,6 +13,7 @@ from notifications.forms.dialing import BlockedNumberForm, DialForm, TtsDialForm
 from notifications.models import BlockedNumber, CallRecord, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.templates import render_preview
 from notifications.services.dialing import blocked_number_create, blocked_number_delete, call_record_create
+from notifications.services.numbers import number_mask, user_sees_full_numbers
 
 
 def _chosen(request, model, field: str):
@@ -78,19 +79,28 @@ def blocked_number_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("notifications.add_blockednumber", raise_exception=True)
 def blocked_number_create_view(request):
-    """Add a number; `?number=` prefills it and `?call=<pk>` returns to that call afterwards."""
+    """Add a number; `?number=` prefills it and `?call=<pk>` blocks that call's callee, then returns to the call.
+
+    Users who see numbers masked block a call's callee without seeing it: the number stays on the server.
+    """
     call = None
     call_pk = request.GET.get("call") or request.POST.get("call")
     if call_pk and str(call_pk).isdigit():
         call = get_object_or_404(CallRecord, pk=call_pk)
-    form = BlockedNumberForm(request.POST or None, initial={"number": request.GET.get("number") or (call.called_number if call else "")})
+    full_numbers = user_sees_full_numbers(request.user)
+    form = BlockedNumberForm(
+        request.POST or None,
+        initial={"number": request.GET.get("number") or (call.called_number if call else "")},
+        number_from_call=call.called_number if call and not full_numbers else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             blocked = blocked_number_create(number=form.cleaned_data["number"], reason=form.cleaned_data["reason"], user=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("%(number)s is on the do-not-call list now.") % {"number": blocked.number})
+            shown = blocked.number if full_numbers else number_mask(blocked.number)
+            messages.success(request, _("%(number)s is on the do-not-call list now.") % {"number": shown})
             if call is not None:
                 return redirect("notifications:call_record_detail", pk=call.pk)
             return redirect("notifications:blocked_number_list")
@@ -102,7 +112,8 @@ def blocked_number_create_view(request):
 def blocked_number_delete_view(request, pk: int):
     blocked = get_object_or_404(BlockedNumber, pk=pk)
     blocked_number_delete(blocked=blocked, user=request.user)
-    messages.success(request, _("%(number)s can be called again.") % {"number": blocked.number})
+    shown = blocked.number if user_sees_full_numbers(request.user) else number_mask(blocked.number)
+    messages.success(request, _("%(number)s can be called again.") % {"number": shown})
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)

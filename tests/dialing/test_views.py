@@ -111,20 +111,37 @@ def test_operator_sees_the_do_not_call_list_but_cannot_change_it(client, operato
     assert BlockedNumber.objects.count() == 1
 
 
-def test_manager_blocks_a_number_from_a_call_and_unblocks_it(client, manager, notice):
+def test_manager_blocks_the_callee_of_a_call_without_seeing_the_number(client, manager, notice):
+    call = queued_call(notice)
+    client.force_login(manager)
+    url = reverse("notifications:blocked_number_create") + f"?call={call.pk}"
+    page = client.get(url).content.decode()
+    assert "139****1230" in page and "13900001230" not in page
+    response = client.post(url, {"number": "13800000000", "reason": "客户要求不再来电"}, follow=True)  # a forged number is ignored
+    assert response.redirect_chain[-1][0] == reverse("notifications:call_record_detail", args=[call.pk])
+    assert "139****1230" in response.content.decode() and "13900001230" not in response.content.decode()
+    blocked = BlockedNumber.objects.get()
+    assert (blocked.number, blocked.created_by) == ("13900001230", manager)
+    again = client.post(url, {"reason": "again"})
+    assert again.status_code == 200 and again.context["form"].non_field_errors() and BlockedNumber.objects.count() == 1
+    listing = client.get(reverse("notifications:blocked_number_list")).content.decode()
+    assert "139****1230" in listing and "13900001230" not in listing
+    response = client.post(reverse("notifications:blocked_number_delete", args=[blocked.pk]))
+    assert response.status_code == 302
+    assert not BlockedNumber.objects.exists()
+
+
+def test_a_manager_who_sees_full_numbers_blocks_a_typed_number(client, manager, notice, settings):
+    settings.PHONE_MASKING = False
     call = queued_call(notice)
     client.force_login(manager)
     url = reverse("notifications:blocked_number_create") + f"?number={call.called_number}&call={call.pk}"
     assert 'value="13900001230"' in client.get(url).content.decode()
     response = client.post(url, {"number": "139-0000-1230", "reason": "客户要求不再来电"})
     assert response["Location"] == reverse("notifications:call_record_detail", args=[call.pk])
-    blocked = BlockedNumber.objects.get()
-    assert (blocked.number, blocked.created_by) == ("13900001230", manager)
+    assert BlockedNumber.objects.get().number == "13900001230"
     duplicate = client.post(reverse("notifications:blocked_number_create"), {"number": "13900001230", "reason": "again"})
     assert duplicate.status_code == 200 and BlockedNumber.objects.count() == 1
-    response = client.post(reverse("notifications:blocked_number_delete", args=[blocked.pk]))
-    assert response.status_code == 302
-    assert not BlockedNumber.objects.exists()
 
 
 def test_blocking_rejects_a_number_that_is_not_a_phone_number(client, manager):
