@@ -54,7 +54,8 @@ def _sample_params(variables: list[str]) -> str:
 def _indexes_and_foreign_keys_drop(cursor) -> list[str]:
     """Drop the call tables' secondary indexes and foreign keys; return the statements that create them again.
 
-    Indexes behind a constraint (primary and unique keys) stay: they guard the data being loaded.
+    Indexes behind a constraint (the primary key, unique constraints) stay and guard the rows as they go in; the partial
+    unique index on CallId is rebuilt with the others, which checks the loaded rows then.
     """
     tables = ["notifications_callrecord", "notifications_callevent"]
     cursor.execute(
