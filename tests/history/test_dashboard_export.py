@@ -127,6 +127,21 @@ def test_export_streams_across_batches(client, manager, make_call, monkeypatch, 
     assert CallExport.objects.get().row_count == 23 and not CallExport.objects.get().masked
 
 
+def test_export_shows_times_in_the_company_zone_and_blank_cells_for_missing_ones(client, manager, make_call):
+    from datetime import UTC, datetime
+
+    make_call(code="200002", created_at=datetime(2026, 3, 5, 23, 30, 15, tzinfo=UTC),
+              end_time=datetime(2026, 3, 5, 23, 31, 0, tzinfo=UTC), status_msg='占线, "忙"\n再试')
+    client.force_login(manager)
+    _response, body = _export(client)
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert row[header.index("创建时间")] == "2026-03-06 07:30:15"  # Asia/Shanghai, UTC+8
+    assert row[header.index("结束时间")] == "2026-03-06 07:31:00"
+    assert row[header.index("接听时间")] == ""
+    assert row[header.index("状态描述")] == '占线, "忙"\n再试'  # quoted, line break kept
+    assert CallExport.objects.get().row_count == 1
+
+
 def test_export_needs_permission_and_exports_are_listed(client, operator, manager, make_call):
     client.force_login(operator)
     assert client.get(reverse("notifications:call_record_export")).status_code == 403
