@@ -353,7 +353,7 @@ def _settle(queryset, *, message: str) -> int:
 
 
 def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
-    """Settle what receipts did not: query details of unfinished calls, close interrupted sends, re-enqueue lost jobs."""
+    """Settle what receipts did not: query unfinished calls, close interrupted sends, wake the dispatcher for calls left queued."""
     from notifications.services.receipts import call_record_apply_detail
 
     summary = FollowUpSummary()

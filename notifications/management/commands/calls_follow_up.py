@@ -10,7 +10,7 @@ from notifications.services.dialing import calls_follow_up
 
 
 class Command(BaseCommand):
-    help = "Query details of unfinished calls, settle interrupted sends and re-enqueue calls whose job was lost; prints a summary."
+    help = "Query details of unfinished calls, settle interrupted sends and wake the dispatcher for calls left queued; prints a summary."
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", type=float, metavar="SECONDS", help="run again every SECONDS until interrupted")
