@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from notifications.aliyun import VmsOutcomeUnknown, VmsRejected, VmsThrottled, g
 from notifications.models import BlockedNumber, CallerNumber, CallEvent, CallRecord, Purpose, Qualification, TtsTemplate, VoiceFile
 from notifications.rules import dialing as rules
 from notifications.rules.identifiers import normalize_mainland_number
+from notifications.services.bulk import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -249,26 +250,22 @@ def _dispatch_accepted(accepted: list) -> None:
     from notifications.services.receipts import call_record_claim_pending_receipts
 
     now = timezone.now()
-    table = CallRecord._meta.db_table
-    rows = ", ".join(["(%s, %s, %s)"] * len(accepted))
-    values = [value for record, placed in accepted for value in (record.pk, placed.call_id, placed.request_id[:64])]
-    with transaction.atomic(), connection.cursor() as cursor:
-        # One UPDATE … FROM (VALUES …) for the batch (PostgreSQL and SQLite alike): the ORM's bulk_update builds a
-        # CASE per row and field, which costs more than sending the calls.
-        cursor.execute(
-            f"UPDATE {table} SET call_id = v.column2, request_id = v.column3, api_code = 'OK', api_message = '', "
-            f"updated_at = %s FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
-            [now, *values],
-        )
+    with transaction.atomic():
+        rows_update(CallRecord, [
+            {"id": record.pk, "call_id": placed.call_id, "request_id": placed.request_id[:64], "api_code": "OK",
+             "api_message": "", "updated_at": now}
+            for record, placed in accepted
+        ])
         # A receipt matched by OutId may already have moved a call on; only a call still in flight becomes "accepted".
         CallRecord.objects.filter(pk__in=[record.pk for record, _placed in accepted],
                                   status__in=[CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]).update(
             status=CallRecord.Status.ACCEPTED)
-        CallEvent.objects.bulk_create(
-            CallEvent(call=record, kind=CallEvent.Kind.API_ANSWER, status_code="OK", created_at=now,
-                      payload={"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"})
+        rows_insert(CallEvent, [
+            {"call_id": record.pk, "kind": CallEvent.Kind.API_ANSWER, "dedup_key": None, "receipt_call_id": "",
+             "receipt_out_id": "", "status_code": "OK", "message": "", "created_at": now,
+             "payload": {"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"}}
             for record, placed in accepted
-        )
+        ])
     for record, placed in accepted:
         logger.info("call %s accepted: request %s call %s", record.out_id, placed.request_id, placed.call_id)
     # Receipts that beat the answer here wait unattached; one query looks for any of them.

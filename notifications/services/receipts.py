@@ -12,13 +12,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.aliyun import CallDetail
 from notifications.models import CallEvent, CallRecord
+from notifications.services.bulk import existing_values, locked_matching_any, rows_insert, rows_update
 from notifications.services.stats import call_days, daily_stats_mark_dirty
 
 VOICE_REPORT = "VoiceReport"
@@ -197,10 +198,23 @@ def receipts_parse(*, message_type: str, records) -> list[Receipt]:
     parsed = []
     for index, item in enumerate(records):
         try:
+            if _holds_nul(item):
+                # No database text or JSON column can store U+0000; refuse it here rather than fail on insert.
+                raise ReceiptInvalid(_("text must not contain the NUL character (\\u0000)"))
             parsed.append(receipt_parse(message_type=message_type, item=item))
         except ReceiptInvalid as error:
             raise ReceiptInvalid(_("receipt %(index)d: %(error)s") % {"index": index, "error": error}) from None
     return parsed
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _dedup_key(receipt: Receipt) -> str:
@@ -286,45 +300,12 @@ def receipt_apply(*, record: CallRecord, receipt: Receipt, from_receipt: bool = 
 
 
 def _records_save(records: list[CallRecord], names: tuple[str, ...] = _RECORD_FIELDS) -> None:
-    """Write the receipt fields of many records in one round trip.
-
-    `bulk_update` splits into several statements on SQLite (999 parameters per statement), so the
-    query count would grow with the batch. PostgreSQL gets one UPDATE ... FROM UNNEST(arrays); other
-    backends one parameterised UPDATE sent with executemany.
-    """
-    if not records:
-        return
+    """Write the receipt fields of many records in one statement."""
     now = timezone.now()
-    fields = [CallRecord._meta.get_field(name) for name in dict.fromkeys((*names, "updated_at"))]
-    pk = CallRecord._meta.pk
-    quote = connection.ops.quote_name
-    table = quote(CallRecord._meta.db_table)
-    rows = []
+    names = tuple(dict.fromkeys((*names, "updated_at")))
     for record in records:
         record.updated_at = now
-        rows.append([f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk])
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: the statement stays short whatever the batch (so the driver parses it once), and
-            # the casts give each column its type (a column of NULLs would otherwise be text).
-            arrays = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in [*fields, pk])
-            cursor.execute(
-                "UPDATE {table} SET {columns} FROM UNNEST({arrays}) AS v({names}) WHERE {table}.{pk} = v.{pk}".format(
-                    table=table,
-                    columns=", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields),
-                    arrays=arrays,
-                    names=", ".join(quote(f.column) for f in [*fields, pk]),
-                    pk=quote(pk.column),
-                ),
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-        else:
-            cursor.executemany(
-                "UPDATE {table} SET {columns} WHERE {pk} = %s".format(
-                    table=table, columns=", ".join(f"{quote(f.column)} = %s" for f in fields), pk=quote(pk.column)
-                ),
-                rows,
-            )
+    rows_update(CallRecord, [{"id": record.pk, **{name: getattr(record, name) for name in names}} for record in records])
 
 
 # ----- the services -----
@@ -337,7 +318,7 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
     kind = _EVENT_KIND[message_type]
 
     with transaction.atomic():
-        stored = set(CallEvent.objects.filter(dedup_key__in=list(keyed)).values_list("dedup_key", flat=True))
+        stored = existing_values(CallEvent, "dedup_key", list(keyed))
         fresh = {key: receipt for key, receipt in keyed.items() if key not in stored}
         call_ids = {r.call_id for r in fresh.values() if r.call_id}
         out_ids = {r.out_id for r in fresh.values() if r.out_id}
@@ -347,8 +328,7 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
         if call_ids or out_ids:
             # Locked so a detail query or a concurrent batch for the same call cannot interleave; in id order so
             # two batches sharing calls queue behind each other instead of deadlocking.
-            matching = Q(call_id__in=call_ids) | Q(out_id__in=out_ids)
-            for record in CallRecord.objects.select_for_update().filter(matching).order_by("pk"):
+            for record in locked_matching_any(CallRecord, _LOADED_FIELDS, {"call_id": call_ids, "out_id": out_ids}):
                 loaded[record.pk] = _snapshot(record)
                 if record.call_id:
                     by_call_id[record.call_id] = record
@@ -360,19 +340,24 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
             record = _match(receipt, by_call_id, by_out_id)
             if record is not None and receipt_apply(record=record, receipt=receipt):
                 changed[record.pk] = record
-            events.append(CallEvent(
-                call=record, kind=kind, dedup_key=key, receipt_call_id=receipt.call_id, receipt_out_id=receipt.out_id,
-                status_code=receipt.status_code, message=receipt.status_msg or receipt.smart_status_code,
-                payload=receipt.raw, created_at=now,
-            ))
-        CallEvent.objects.bulk_create(events, ignore_conflicts=True)
+            events.append({
+                "call_id": record.pk if record else None, "kind": kind, "dedup_key": key,
+                "receipt_call_id": receipt.call_id, "receipt_out_id": receipt.out_id, "status_code": receipt.status_code,
+                "message": receipt.status_msg or receipt.smart_status_code, "payload": receipt.raw, "created_at": now,
+            })
+        # A receipt another batch stored meanwhile is skipped: its dedup key is unique.
+        rows_insert(CallEvent, events, skip_conflicts=True)
         # Only the columns this batch touched: in-call steps change three or four, not fourteen.
         touched = {name for pk, record in changed.items() for name, old, new in
                    zip(_RECORD_FIELDS, loaded[pk], _snapshot(record), strict=True) if old != new}
         _records_save(list(changed.values()), tuple(sorted(touched)))
         transaction.on_commit(lambda: daily_stats_mark_dirty(days=call_days(*changed.values())))  # the dashboard recounts those days
-    matched = sum(1 for event in events if event.call is not None)
+    matched = sum(1 for event in events if event["call_id"] is not None)
     return IngestResult(received=len(parsed), stored=len(events), matched=matched, unmatched=len(events) - matched)
+
+
+# What applying receipts reads: the fields they may change, the keys they match by, the day the call counts in.
+_LOADED_FIELDS = ["id", "out_id", "created_at", *_RECORD_FIELDS]
 
 
 def _snapshot(record: CallRecord) -> tuple:

@@ -38,6 +38,18 @@ def test_final_report_completes_the_call_with_outcome_times_and_raw_payload(make
     assert event.payload["status_msg"] == "执行完成"
 
 
+def test_text_with_quotes_braces_and_backslashes_is_stored_as_sent(make_call):
+    # Arrays of text travel to PostgreSQL in binary; this text would need escaping in an array literal.
+    tricky = 'say "hi", {ok}; C:\\path\\ 用户\nNULL'
+    call = make_call()
+    report = {**voice_report(call), "status_msg": tricky, "extra": {"nested": [tricky, None, 1.5]}}
+    receipts_ingest(message_type=VOICE_REPORT, records=[report])
+    call.refresh_from_db()
+    assert call.status_msg == tricky
+    (event,) = call.events.all()
+    assert (event.message, event.payload["extra"]) == (tricky, {"nested": [tricky, None, 1.5]})
+
+
 def test_busy_report_marks_the_call_failed_busy(make_call):
     call = make_call()
     receipts_ingest(message_type=VOICE_REPORT, records=[voice_report(call, "200002")])

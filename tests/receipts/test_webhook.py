@@ -53,6 +53,7 @@ def test_wrong_token_is_forbidden_and_stores_nothing(client, make_call):
         ("[{", "not valid JSON"),
         ({"call_id": "1"}, "JSON array"),
         ([{"call_id": "1", "status_code": "200000"}, {"status_code": "200000"}], "receipt 1: missing field(s): call_id"),
+        ([{"call_id": "1", "status_code": "200000", "extra": {"note": "a\u0000b"}}], "receipt 0: text must not contain the NUL"),
     ],
 )
 def test_malformed_batch_is_refused_whole_with_a_reason(client, make_call, body, reason):
