@@ -92,11 +92,12 @@ class Command(BaseCommand):
         first_id = (CallRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                written = self._generate_in_postgresql(first_id, count, seed, resources, users)
+                events = self._generate_in_postgresql(first_id, count, seed, resources, users)
             else:
-                written = self._generate_here(first_id, count, rng, resources, users)
+                events = self._generate_here(first_id, count, rng, resources, users)
         loaded = time.monotonic() - started
-        self.stdout.write(f"Created {written} calls in {loaded:.1f} s ({written / max(loaded, 1e-9):,.0f} calls/s).")
+        self.stdout.write(f"Created {count} calls and {events} receipt events in {loaded:.1f} s "
+                          f"({count / max(loaded, 1e-9):,.0f} calls/s, {(count + events) / max(loaded, 1e-9):,.0f} rows/s).")
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             started = time.monotonic()
             # As autovacuum leaves a table that has been in use for months: visibility map and hint bits set, so
@@ -143,8 +144,9 @@ class Command(BaseCommand):
         return templates, voices, numbers
 
     def _generate_here(self, first_id, count, rng, resources, users) -> int:
+        """Returns how many events were written."""
         now = timezone.now()
-        records, events = [], []
+        records, events, written = [], [], 0
         for offset in range(count):
             record, event = self._row(rng, first_id + offset, now, resources, users)
             records.append(record)
@@ -152,10 +154,12 @@ class Command(BaseCommand):
                 events.append(event)
             if len(records) >= BATCH or offset == count - 1:
                 self._write(records, events)
+                written += len(events)
                 records, events = [], []
-        return count
+        return written
 
     def _generate_in_postgresql(self, first_id, count, seed, resources, users) -> int:
+        """Returns how many events were written."""
         templates, voices, numbers = resources
         code_cases, outcome_cases, threshold = [], [], 0.0
         total_weight = sum(weight for _code, weight in FINAL_CODES)
@@ -174,8 +178,9 @@ class Command(BaseCommand):
             "report": CallEvent.Kind.VOICE_REPORT,
         }
         # Each CTE draws its random numbers once per row (random() is volatile, so PostgreSQL never inlines them).
-        records_sql = f"""
-            INSERT INTO notifications_callrecord ({", ".join(RECORD_COLUMNS)})
+        # One statement per batch: the calls go in, and their VoiceReport events are made from the rows RETURNING
+        # hands back, so the calls are never read again.
+        batch_sql = f"""
             WITH drawn AS (
                 SELECT pk, %(now)s::timestamptz - make_interval(secs => random() * %(seconds)s) AS created,
                        random() < 0.75 AS is_tts, random() AS r_resource, random() AS r_caller, random() AS r_code,
@@ -203,7 +208,8 @@ class Command(BaseCommand):
                 SELECT *, CASE WHEN answered THEN answered_at + make_interval(secs => talk)
                                WHEN code <> '' THEN ring + make_interval(secs => 5 + r_end * 35) END AS end_time
                 FROM timed
-            )
+            ), inserted AS (
+            INSERT INTO notifications_callrecord ({", ".join(RECORD_COLUMNS)})
             SELECT pk, CASE WHEN is_tts THEN %(tts)s ELSE %(voice)s END, mode,
                    CASE WHEN is_tts THEN (%(tts_ids)s::int[])[resource] END, CASE WHEN NOT is_tts THEN (%(voice_ids)s::int[])[resource] END,
                    (%(prefixes)s::text[])[1 + callee %% cardinality(%(prefixes)s::text[])] || lpad(callee::text, 8, '0'),
@@ -219,13 +225,13 @@ class Command(BaseCommand):
                    (%(users)s::int[])[1 + floor(r_user * cardinality(%(users)s::int[]))::int], created, created,
                    coalesce(end_time + make_interval(secs => 1 + r_final * 4), created)
             FROM ended
-        """
-        events_sql = f"""
+            RETURNING id, call_id, out_id, status_code, duration, final_report_at
+            )
             INSERT INTO notifications_callevent ({", ".join(EVENT_COLUMNS)})
             SELECT id, %(report)s, call_id, out_id, status_code, '',
                    jsonb_build_object('call_id', call_id, 'out_id', out_id, 'status_code', status_code, 'duration', coalesce(duration, 0)),
                    final_report_at
-            FROM notifications_callrecord WHERE id BETWEEN %(first)s AND %(last)s AND status_code <> ''
+            FROM inserted WHERE status_code <> ''
         """
         with connection.cursor() as cursor:
             # A load that at least doubles the tables goes in without their secondary indexes and foreign keys:
@@ -233,16 +239,17 @@ class Command(BaseCommand):
             set_aside = _indexes_and_foreign_keys_drop(cursor) if count >= first_id else []
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds sort in memory, not on disk
             cursor.execute("SELECT setseed(%s)", [(seed % 2_000_001) / 1_000_000 - 1])
+            events = 0
             for first in range(first_id, first_id + count, SQL_BATCH):
                 batch = {**params, "first": first, "last": min(first + SQL_BATCH, first_id + count) - 1}
-                cursor.execute(records_sql, batch)
-                cursor.execute(events_sql, batch)
+                cursor.execute(batch_sql, batch)
+                events += cursor.rowcount
             for statement in set_aside:
                 cursor.execute(statement)
             cursor.execute("SELECT setval(pg_get_serial_sequence('notifications_callrecord', 'id'), %s)", [first_id + count - 1])
             # Fresh statistics, or the planner guesses from an empty table until autovacuum gets to it.
             cursor.execute("ANALYZE notifications_callrecord; ANALYZE notifications_callevent")
-        return count
+        return events
 
     def _row(self, rng, pk, now, resources, users):
         templates, voices, numbers = resources
