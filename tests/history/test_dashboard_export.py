@@ -142,6 +142,26 @@ def test_export_shows_times_in_the_company_zone_and_blank_cells_for_missing_ones
     assert CallExport.objects.get().row_count == 1
 
 
+@pytest.mark.parametrize("zone, utc_times, local_texts", [
+    # Summer time starts (02:00 → 03:00) and ends (03:00 → 02:00) in Berlin.
+    ("Europe/Berlin", [(3, 29, 0, 59, 59), (3, 29, 1, 0, 0), (10, 25, 0, 30, 5), (10, 25, 1, 30, 5)],
+     ["2026-03-29 01:59:59", "2026-03-29 03:00:00", "2026-10-25 02:30:05", "2026-10-25 02:30:05"]),
+    # A quarter-hour offset moves the minutes too.
+    ("Asia/Kathmandu", [(6, 1, 18, 20, 7)], ["2026-06-02 00:05:07"]),
+])
+def test_export_times_follow_the_zone_across_offset_changes(client, manager, make_call, settings, zone, utc_times, local_texts):
+    from datetime import UTC, datetime
+
+    settings.TIME_ZONE = zone
+    for month, day, hour, minute, second in utc_times:
+        make_call(code="200000", created_at=datetime(2026, month, day, hour, minute, second, 123456, tzinfo=UTC))
+    client.force_login(manager)
+    response = client.get(reverse("notifications:call_record_export"), headers={"accept-language": "en"})
+    header, *rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == len(local_texts)
+    assert sorted(row[header.index("Created at")] for row in rows) == sorted(local_texts)
+
+
 def test_export_needs_permission_and_exports_are_listed(client, operator, manager, make_call):
     client.force_login(operator)
     assert client.get(reverse("notifications:call_record_export")).status_code == 403
