@@ -71,6 +71,9 @@ _RECORD_FIELDS = (
     "originate_time", "ring_time", "start_time", "end_time", "duration", "final_report_at", "updated_at",
 )
 
+# What applying receipts reads: the fields they may change, the keys they match by, the day the call counts in.
+_LOADED_FIELDS = ["id", "out_id", "created_at", *_RECORD_FIELDS]
+
 
 class ReceiptInvalid(ValueError):
     """A batch the provider should not have sent: nothing of it is stored."""
@@ -354,10 +357,6 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
         transaction.on_commit(lambda: daily_stats_mark_dirty(days=call_days(*changed.values())))  # the dashboard recounts those days
     matched = sum(1 for event in events if event["call_id"] is not None)
     return IngestResult(received=len(parsed), stored=len(events), matched=matched, unmatched=len(events) - matched)
-
-
-# What applying receipts reads: the fields they may change, the keys they match by, the day the call counts in.
-_LOADED_FIELDS = ["id", "out_id", "created_at", *_RECORD_FIELDS]
 
 
 def _snapshot(record: CallRecord) -> tuple:
