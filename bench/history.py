@@ -1,13 +1,15 @@
 """Call history at scale: the call log, the dashboard, the detail page, the admin changelist and the CSV export.
 
-    .venv/bin/python bench/history.py --engine sqlite   [--count 1000000] [--repeat 15]
+    .venv/bin/python bench/history.py --engine sqlite   [--count 1000000] [--repeat 15] [--only pages|export]
     .venv/bin/python bench/history.py --engine postgres [--count 1000000] [--pg postgres://postgres@127.0.0.1:5432/va_bench_history]
 
-Loads the database up to --count calls with `seed_calls` when it holds fewer (SQLite file var/bench/history.sqlite3),
-then prints for each page the median and p95 server time (in-process test client) and its SQL query count, and the
-rows/s and peak memory growth (RSS) of a CSV export of every row.
+Loads the database up to --count calls with `seed_calls` when it holds fewer (SQLite file var/bench/history.sqlite3;
+the PostgreSQL database is created if missing), then prints for each page the median and p95 server time (in-process
+test client) and its SQL query count, and for a CSV export of every row its rows/s, the peak memory growth (RSS) of
+this process and the peak RSS of the helper processes SQLite prints with.
 """
 import argparse
+import multiprocessing
 import os
 import resource
 import statistics
@@ -24,10 +26,13 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", choices=("pages", "export"), help="measure the pages or the CSV export alone")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/va_bench_history")
     args = parser.parse_args()
 
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    if args.engine == "postgres":
+        pg_database_ensure(args.pg)
     os.environ["DATABASE_URL"] = args.pg if args.engine == "postgres" else f"sqlite:///{ROOT / 'var' / 'bench' / 'history.sqlite3'}"
     # Production settings: DEBUG off, so templates come from the cached loader and static names from the manifest.
     os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -80,7 +85,10 @@ def main() -> None:
         ("call detail", operator, reverse("notifications:call_record_detail", args=[sample.pk]), {}),
         ("admin changelist", root, reverse("admin:notifications_callrecord_changelist"), {}),
     ]
-    print(f"{'page':44} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    if args.only == "export":
+        cases = []
+    else:
+        print(f"{'page':44} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for label, account, url, params in cases:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(account)
@@ -97,17 +105,40 @@ def main() -> None:
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         print(f"{label:44} {statistics.median(times):10.1f} {p95:8.1f} {queries:8d}")
 
+    if args.only == "pages":
+        return
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     response = client.get(reverse("notifications:call_record_export"))
     rows = -1  # the header line
+    helpers = 0.0  # peak RSS of SQLite's printer processes, if the export started any
     for chunk in response.streaming_content:
         rows += chunk.count(b"\n")
+        helpers = max([helpers, *(peak_rss_mb(child.pid) for child in multiprocessing.active_children())])
     elapsed = time.perf_counter() - started
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    print(f"CSV export: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, peak memory growth {growth:.1f} MB")
+    print(f"CSV export: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, peak memory growth {growth:.1f} MB"
+          + (f", helper processes at most {helpers:.1f} MB each" if helpers else ""))
+
+
+def pg_database_ensure(database_url: str) -> None:
+    """Creates the bench database if the server lacks it; a loaded one is kept, since seeding it takes a while."""
+    import psycopg
+
+    base, name = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # ended meanwhile
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,29 @@
 """CSV export of a filtered call log: streamed with constant memory and recorded in `CallExport`.
 
-On PostgreSQL the server writes the CSV itself (`COPY (SELECT …) TO STDOUT`, times and masks computed in SQL) and the
-rows pass through in chunks; elsewhere keyset batches are formatted here.
+The database writes the CSV itself, so a row never becomes a Python object: PostgreSQL with `COPY (SELECT …) TO
+STDOUT`, SQLite with one `printf()` per row. Local times and masked numbers are computed in SQL on both.
 """
 import csv
 import io
+import multiprocessing
+from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, F, Func, QuerySet
+from django.db.models import CharField, F, Func, Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import CallExport
-from notifications.services.numbers import number_mask
+from notifications.models import CallExport, CallRecord
+from notifications.services.sqlite_printing import block_printed
 
-BATCH = 5000
+PRINT_BLOCK = 10_000  # ids per block of lines SQLite prints in one step
+PRINTERS = 2  # helper processes printing a large SQLite export
 COPY_CHUNK = 256 * 1024
 
 # (header, value expression) — the call log's columns, then every receipt field.
@@ -49,10 +56,12 @@ COLUMNS = (
 CALLEE = [field for _label, field in COLUMNS].index("called_number")
 TIMES = [i for i, (_label, field) in enumerate(COLUMNS) if field in {"created_at", "originate_time", "ring_time", "start_time",
                                                                       "end_time", "final_report_at"}]
+# Values the console itself writes (times, durations, choice values) never hold a comma, quote or line break.
+PLAIN = {*TIMES, *(i for i, (_label, field) in enumerate(COLUMNS) if field in {"api", "mode", "status", "outcome", "duration"})}
 
 
 class MaskedNumber(Func):
-    """`number_mask` in PostgreSQL: 159****0000 for numbers longer than seven digits, 1***9 for shorter ones."""
+    """`number_mask` in SQL: 159****0000 for numbers longer than seven digits, 1***9 for shorter ones."""
 
     output_field = CharField()
 
@@ -65,44 +74,90 @@ class MaskedNumber(Func):
             (*params,) * 8,
         )
 
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        stars = "*" * CallRecord._meta.get_field("called_number").max_length
+        return (
+            f"CASE WHEN length({sql}) > 7 THEN substr({sql}, 1, 3) || substr(%s, 1, length({sql}) - 7) || substr({sql}, -4) "
+            f"WHEN length({sql}) > 0 THEN substr({sql}, 1, 1) || substr(%s, 1, max(length({sql}) - 2, 1)) || substr({sql}, -1) "
+            f"ELSE {sql} END",
+            (*params, *params, stars, *params, *params, *params, *params, stars, *params, *params),
+        )
+
 
 class LocalTimeText(Func):
-    """A timestamp as 'YYYY-MM-DD HH:MM:SS' in the company's time zone.
+    """A timestamp as 'YYYY-MM-DD HH:MM:SS' (seconds truncated) in the company's time zone.
 
-    Parsing six datetimes per row into Python objects costs more than the rest of the export together. PostgreSQL
-    formats the local time itself; SQLite hands over the stored UTC text, which `_LocalMinutes` rewrites.
+    PostgreSQL converts with AT TIME ZONE. SQLite knows no zones: it shifts the stored UTC text by the offset in
+    force at that instant, taken from `shifts` (see `utc_shifts`).
     """
 
     output_field = CharField()
+
+    def __init__(self, expression, shifts=(), **extra):
+        super().__init__(expression, **extra)
+        self.shifts = shifts
 
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"to_char({sql} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", (*params, timezone.get_current_timezone_name())
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the cast keeps sqlite3 from parsing it into a datetime.
+        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC, which sorts as text. datetime() would round the
+        # fraction up to the next second, so it is cut off first.
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST({sql} AS TEXT)", params
+        *newer, (_since, oldest) = self.shifts
+        if not newer:
+            return f"datetime(substr({sql}, 1, 19), %s)", (*params, oldest)
+        whens = " ".join(f"WHEN {sql} >= %s THEN %s" for _shift in newer)
+        whens_params = [value for since, modifier in newer for value in (*params, since, modifier)]
+        return f"datetime(substr({sql}, 1, 19), CASE {whens} ELSE %s END)", (*params, *whens_params, oldest)
 
 
-class _LocalMinutes(dict):
-    """Stored UTC text → local 'YYYY-MM-DD HH:MM:SS', converting each distinct minute once.
+class CsvLine(Func):
+    """One CSV line printed by SQLite: NULL as an empty field; fields not in `plain` quoted, quotes doubled (%w).
 
-    Time zones change offset only on whole minutes, so the local minute of a UTC minute says it all; the seconds
-    are copied. A month of calls has at most 43,200 distinct minutes, whatever the number of rows.
+    Quoting only where a value may need it keeps printf from scanning the rest.
     """
 
-    def __init__(self, zone):
-        super().__init__()
-        self.zone = zone
+    output_field = CharField()
 
-    def __missing__(self, utc_minute: str) -> str:
-        local = datetime.fromisoformat(utc_minute).replace(tzinfo=UTC).astimezone(self.zone)
-        self[utc_minute] = text = local.strftime("%Y-%m-%d %H:%M")
-        return text
+    def __init__(self, *expressions, plain=(), **extra):
+        super().__init__(*expressions, **extra)
+        self.plain = plain
 
-    def text(self, stored: str | None) -> str | None:
-        return stored and self[stored[:16]] + stored[16:19]
+    def as_sqlite(self, compiler, connection, **extra_context):
+        fields = [compiler.compile(expression) for expression in self.source_expressions]
+        line = ",".join("%s" if index in self.plain else '"%w"' for index in range(len(fields)))
+        return (
+            f"printf(%s, {', '.join(f'ifnull({sql}, %s)' for sql, _params in fields)})",
+            (line, *[value for _sql, params in fields for value in (*params, "")]),
+        )
+
+
+@lru_cache(maxsize=64)
+def utc_shifts(zone: ZoneInfo, since: date, until: date) -> tuple[tuple[str | None, str], ...]:
+    """The zone's UTC offsets from `since` to `until` as SQLite datetime() modifiers, newest first.
+
+    Each is (UTC text from which it applies, modifier); the oldest applies to everything before. Steps a day at a
+    time and bisects each change to the second: no zone changes its offset twice within a day.
+    """
+    def offset(instant: datetime) -> int:
+        return int(instant.astimezone(zone).utcoffset().total_seconds())
+
+    moment = datetime.combine(since, time(), UTC)
+    shifts = [(None, f"{offset(moment):+d} seconds")]
+    while moment.date() < until:
+        following = moment + timedelta(days=1)
+        if offset(following) != offset(moment):
+            before, after = 0, 86400  # seconds into the day: old offset at `before`, new at `after`
+            while after - before > 1:
+                middle = (before + after) // 2
+                before, after = (middle, after) if offset(moment + timedelta(seconds=middle)) == offset(moment) else (before, middle)
+            change = moment + timedelta(seconds=after)
+            shifts.append((change.strftime("%Y-%m-%d %H:%M:%S"), f"{offset(change):+d} seconds"))
+        moment = following
+    return tuple(reversed(shifts))
 
 
 def call_export_start(*, user, filters: dict, masked: bool) -> CallExport:
@@ -119,32 +174,31 @@ def call_export_rows(*, queryset: QuerySet, masked: bool, export: CallExport | N
     The export record is updated when the stream ends, with the number of rows actually sent.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([label() for label, _field in COLUMNS])
-    yield "\ufeff" + _drain(buffer)
+    csv.writer(buffer, lineterminator="\n").writerow([label() for label, _field in COLUMNS])
+    yield "\ufeff" + buffer.getvalue()
     sent = 0
     try:
-        if connection.vendor == "postgresql":
-            for chunk, rows_so_far in _rows_copied(queryset, masked=masked):
-                sent = rows_so_far
-                yield chunk
-        else:
-            for rows, rows_so_far in _rows_batched(queryset, masked=masked):
-                sent = rows_so_far
-                writer.writerows(rows)
-                yield _drain(buffer)
+        rows = _rows_copied if connection.vendor == "postgresql" else _rows_printed
+        for chunk, rows_so_far in rows(queryset, masked=masked):
+            sent = rows_so_far
+            yield chunk
+    except EmptyResultSet:  # filters that no row can match (a value outside the choices): the header alone
+        pass
     finally:
         if export is not None:
             call_export_finish(export=export, rows=sent)
 
 
-def _rows_copied(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[bytes, int]]:
-    """(CSV bytes, rows so far) straight from PostgreSQL's COPY: one pass, no row ever becomes a Python object."""
-    fields = [
-        LocalTimeText(F(field)) if index in TIMES else MaskedNumber(F(field)) if masked and index == CALLEE else field
+def _columns(*, masked: bool, shifts=()) -> list:
+    return [
+        LocalTimeText(F(field), shifts) if index in TIMES else MaskedNumber(F(field)) if masked and index == CALLEE else field
         for index, (_label, field) in enumerate(COLUMNS)
     ]
-    sql, params = queryset.order_by("id").values_list(*fields).query.sql_with_params()
+
+
+def _rows_copied(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[bytes, int]]:
+    """(CSV bytes, rows so far) straight from PostgreSQL's COPY."""
+    sql, params = queryset.order_by("id").values_list(*_columns(masked=masked)).query.sql_with_params()
     lines = 0
     pending = bytearray()
     with connection.cursor() as cursor:
@@ -159,30 +213,60 @@ def _rows_copied(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[bytes, i
         yield bytes(pending), cursor.cursor.rowcount  # exact, once COPY has finished
 
 
-def _rows_batched(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[list[list], int]]:
-    """(rows, rows so far) by keyset batches on the primary key: one pass over its index, whatever the filters."""
-    local = _LocalMinutes(timezone.get_current_timezone())
-    fields = [LocalTimeText(F(field)) if index in TIMES else field for index, (_label, field) in enumerate(COLUMNS)]
-    base = queryset.order_by("id").values_list("id", *fields)
+def _rows_printed(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[str, int]]:
+    """(CSV text, rows so far) from SQLite, which prints each row and joins a block of ids into one text.
+
+    A large export is printed by PRINTERS helper processes, so it uses as many cores; at most PRINTERS + 1 blocks
+    wait at any time, so memory stays bounded whatever the size. Inside a transaction, whose rows only this
+    connection sees, and for small exports, the blocks are printed here one after another.
+    """
+    earliest = CallRecord.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    today = timezone.now().date()
+    # A call's other times follow its creation by minutes; a day either side covers clocks that disagree.
+    shifts = utc_shifts(timezone.get_current_timezone(), (earliest.date() if earliest else today) - timedelta(days=1),
+                        today + timedelta(days=1))
+    lines = queryset.annotate(csv_line=CsvLine(*_columns(masked=masked, shifts=shifts), plain=PLAIN))
+    lines = lines.order_by("id").values_list("csv_line")
+    ids = CallRecord.objects.aggregate(first=Min("id"), last=Max("id"))
+    if ids["first"] is None:
+        return
+    firsts = range(ids["first"], ids["last"] + 1, PRINT_BLOCK)
+    statements = (_block_statement(lines.filter(id__gte=first, id__lt=first + PRINT_BLOCK)) for first in firsts)
+    if connection.in_atomic_block or connection.is_in_memory_db() or len(firsts) <= PRINTERS:
+        blocks = (_block_printed_here(*statement) for statement in statements)
+    else:
+        blocks = _blocks_printed_by_helpers(statements)
     sent = 0
-    last_id = 0
-    while True:
-        rows = list(base.filter(id__gt=last_id)[:BATCH])
-        if not rows:
-            return
-        last_id = rows[-1][0]
-        values = [list(row[1:]) for row in rows]
-        for row in values:
-            for index in TIMES:
-                row[index] = local.text(row[index])
-            if masked:
-                row[CALLEE] = number_mask(row[CALLEE])
-        sent += len(values)
-        yield values, sent
+    for count, text in blocks:
+        if count:
+            sent += count
+            yield text + "\n", sent
 
 
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+def _block_statement(lines: QuerySet) -> tuple[str, tuple]:
+    sql, params = lines.query.sql_with_params()
+    # The subquery keeps its ORDER BY: SQLite never flattens an ordered subquery into an aggregate.
+    return f'SELECT count(*), group_concat("csv_line", char(10)) FROM ({sql})', params
+
+
+def _block_printed_here(sql: str, params: tuple) -> tuple[int, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _blocks_printed_by_helpers(statements: Iterator[tuple[str, tuple]]) -> Iterator[tuple[int, str]]:
+    path = str(connection.settings_dict["NAME"])
+    pending = deque()
+    with connection.cursor() as cursor, ProcessPoolExecutor(PRINTERS, mp_context=multiprocessing.get_context("spawn")) as printers:
+        try:
+            for sql, params in statements:
+                # Django's %s placeholders become SQLite's ?, converted as Django's own cursor does it.
+                pending.append(printers.submit(block_printed, path, cursor.cursor.convert_query(sql), params))
+                if len(pending) > PRINTERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # the download was abandoned or failed: blocks not started yet are dropped
+            for block in pending:
+                block.cancel()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import CallExport, CallRecord, DailyCallStat, NumberAccess
-from notifications.services.numbers import number_access_record
+from notifications.services.numbers import number_access_record, number_mask
 from notifications.services.stats import (
     GROUP_FIELDS,
     call_figures,
@@ -116,15 +116,51 @@ def test_export_is_the_filtered_set_with_bom_and_masked_numbers(client, manager,
     assert export.filters == {"outcome": "busy"}
 
 
-def test_export_streams_across_batches(client, manager, make_call, monkeypatch, settings):
-    monkeypatch.setattr("notifications.services.exports.BATCH", 7)
+def test_export_streams_across_blocks(client, manager, make_call, monkeypatch, settings):
+    monkeypatch.setattr("notifications.services.exports.PRINT_BLOCK", 7)
     settings.PHONE_MASKING = False
     calls = make_many(make_call, 23)
     client.force_login(manager)
     _response, body = _export(client)
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
-    assert sorted(row[1] for row in rows) == sorted(c.out_id for c in calls)
+    assert [row[1] for row in rows] == [c.out_id for c in sorted(calls, key=lambda c: c.pk)]
     assert CallExport.objects.get().row_count == 23 and not CallExport.objects.get().masked
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_export_of_committed_rows_comes_from_the_helper_processes_in_order(client, manager, make_call, monkeypatch):
+    """Outside a transaction SQLite prints the blocks in helper processes, which must hand them back in id order."""
+    def printed_here(*_statement):
+        raise AssertionError("a large export of committed rows is printed by the helper processes")
+
+    monkeypatch.setattr("notifications.services.exports.PRINT_BLOCK", 4)
+    monkeypatch.setattr("notifications.services.exports._block_printed_here", printed_here)
+    calls = make_many(make_call, 30, status_msg='忙, "稍后"\n再拨')
+    client.force_login(manager)
+    _response, body = _export(client, outcome="listened")
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row[1] for row in rows] == [c.out_id for c in sorted(calls, key=lambda c: c.pk)]
+    assert {row[header.index("状态描述")] for row in rows} == {'忙, "稍后"\n再拨'}
+    assert {row[header.index("被叫号码")] for row in rows} == {"159****0000"}
+    assert CallExport.objects.get().row_count == 30
+
+
+def test_export_with_a_filter_no_call_can_match_is_the_header_alone(client, manager, make_call):
+    make_call(code="200000")
+    client.force_login(manager)
+    response, body = _export(client, outcome="no-such-outcome")
+    assert response.status_code == 200
+    assert len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) == 1
+    assert CallExport.objects.get().row_count == 0
+
+
+@pytest.mark.parametrize("number", ["1", "12", "123", "1234567", "12345678", "15912345678", "8613912345678"])
+def test_export_masks_numbers_as_the_pages_do(client, manager, make_call, number):
+    make_call(callee=number)
+    client.force_login(manager)
+    _response, body = _export(client)
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert row[header.index("被叫号码")] == number_mask(number)
 
 
 def test_export_shows_times_in_the_company_zone_and_blank_cells_for_missing_ones(client, manager, make_call):
@@ -213,6 +249,17 @@ def test_admin_changelist_search_and_detail(client, superuser, make_call):
     response = client.get(reverse("admin:notifications_callrecord_changelist"), {"q": "13700000000"})
     assert response.context["cl"].result_count == 1
     assert client.get(reverse("admin:notifications_callrecord_change", args=[call.pk])).status_code == 200
+
+
+def test_admin_row_checkbox_is_djangos_markup(client, superuser, make_call):
+    from django.contrib import admin
+
+    call = make_call(callee="13700000000")
+    call_admin = admin.site._registry[CallRecord]
+    assert call_admin.action_checkbox(call) == admin.ModelAdmin.action_checkbox(call_admin, call)
+    client.force_login(superuser)
+    page = client.get(reverse("admin:notifications_callrecord_changelist")).content.decode()
+    assert f'value="{call.pk}" class="action-select"' in page
 
 
 def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, manager, make_call):
