@@ -1,7 +1,10 @@
 """Admin for call records, call events and the do-not-call list."""
 from django.contrib import admin  # noqa: F401
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.dialing import BlockedNumberForm
@@ -64,6 +67,13 @@ class CallRecordAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = (CallEventInline,)
+
+    def action_checkbox(self, obj):
+        # The same markup Django renders through a widget template, which cost a third of the page's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME, obj.pk, format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
 
 @admin.register(CallEvent)
