@@ -301,3 +301,17 @@ def test_dashboard_form_names_the_default_range(client, manager):
     client.force_login(manager)
     page = client.get(reverse("notifications:home")).content.decode()
     assert '<option value="7d" selected>' in page
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "Asia/Kathmandu"])
+def test_stamp_writes_what_the_date_filter_writes(settings, zone):
+    from datetime import UTC, datetime
+
+    from django.template import engines
+
+    settings.TIME_ZONE = zone
+    both = engines["django"].from_string('{% load times %}{{ moment|date:"Y-m-d H:i:s" }}|{{ moment|stamp }}')
+    for moment in (datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, 5, tzinfo=UTC),
+                   datetime(2026, 12, 31, 23, 59, 0, tzinfo=UTC), None):
+        by_date, by_stamp = both.render({"moment": moment}).split("|")
+        assert by_stamp == by_date
