@@ -60,7 +60,7 @@ def main() -> None:
     if present < args.count:
         call_command("seed_calls", count=args.count - present)
     total = CallRecord.objects.count()
-    print(f"{connection.vendor}: {total:,} calls")
+    print(f"{connection.vendor}: {total:,} calls; {cpu_reference()}")
 
     def user(name, group=None, superuser=False):
         account = User.objects.filter(username=name).first() or User.objects.create_user(name, is_staff=superuser, is_superuser=superuser)
@@ -89,22 +89,27 @@ def main() -> None:
         cases = []
     else:
         print(f"{'page':44} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    clients, queries, times = [], [], [[] for _case in cases]
     for label, account, url, params in cases:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(account)
         reset_queries()  # a request resets the log; start it empty so the capture's slice is right
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url, params).status_code == 200, label
-        queries = len(captured)  # now: the capture reads the connection's log, which the next request resets
-        times = []
-        for _ in range(args.repeat):
+        clients.append(client)
+        queries.append(len(captured))  # now: the capture reads the connection's log, which the next request resets
+    # Round after round over all pages, so a slower spell of a shared machine weighs on every page alike.
+    for _round in range(args.repeat):
+        for index, (_label, _account, url, params) in enumerate(cases):
             started = time.perf_counter()
-            client.get(url, params)
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        print(f"{label:44} {statistics.median(times):10.1f} {p95:8.1f} {queries:8d}")
+            clients[index].get(url, params)
+            times[index].append((time.perf_counter() - started) * 1000)
+    for (label, *_request), page_times, page_queries in zip(cases, times, queries, strict=True):
+        page_times.sort()
+        p95 = page_times[min(len(page_times) - 1, int(round(0.95 * (len(page_times) - 1))))]
+        print(f"{label:44} {statistics.median(page_times):10.1f} {p95:8.1f} {page_queries:8d}")
 
+    print(cpu_reference())
     if args.only == "pages":
         return
     client = Client(HTTP_HOST="127.0.0.1")
@@ -121,6 +126,15 @@ def main() -> None:
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     print(f"CSV export: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, peak memory growth {growth:.1f} MB"
           + (f", helper processes at most {helpers:.1f} MB each" if helpers else ""))
+
+
+def cpu_reference() -> str:
+    """A fixed pure-Python loop: on a shared machine its time drifts, and the pages' times drift with it."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return f"CPU reference (5,000,000 additions in a Python loop) {(time.perf_counter() - started) * 1000:.0f} ms"
 
 
 def pg_database_ensure(database_url: str) -> None:
