@@ -163,3 +163,15 @@ def test_an_invalid_filter_matches_nothing(client, operator, make_call):
     response = client.get(URL, {"date_from": "not-a-date"})
     assert response.status_code == 200 and out_ids(response) == []
     assert response.context["filter"].form.errors
+
+
+def test_a_line_names_the_template_or_voice_file_the_caller_number_and_who_placed_it(client, operator, make_call, register):
+    dedicated = make_call(api="tts", dedicated=True, user=operator)
+    public = make_call(api="voice")
+    client.force_login(operator)
+    lines = {line.split("</a>")[0].rsplit(">", 1)[-1]: line
+             for line in client.get(URL, headers={"accept-language": "en"}).content.decode().split("<tr>")[2:]}
+    assert register["template"].name in lines[dedicated.out_id] and register["number"].number in lines[dedicated.out_id]
+    assert f"<td>{operator.username}</td>" in lines[dedicated.out_id]
+    assert register["voice"].name in lines[public.out_id] and "Public pool" in lines[public.out_id]
+    assert "<td>—</td>" in lines[public.out_id]
