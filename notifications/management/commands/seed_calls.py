@@ -214,7 +214,7 @@ class Command(BaseCommand):
                    CASE WHEN is_tts THEN (%(tts_ids)s::int[])[resource] END, CASE WHEN NOT is_tts THEN (%(voice_ids)s::int[])[resource] END,
                    (%(prefixes)s::text[])[1 + callee %% cardinality(%(prefixes)s::text[])] || lpad(callee::text, 8, '0'),
                    CASE WHEN mode = %(dedicated)s THEN (%(numbers)s::int[])[1 + floor(r_caller * cardinality(%(numbers)s::int[]))::int] END,
-                   CASE WHEN is_tts THEN (%(tts_params)s::text[])[resource]::jsonb ELSE '{{}}'::jsonb END, 3, 100,
+                   CASE WHEN is_tts THEN (%(tts_params)s::jsonb[])[resource] ELSE '{{}}'::jsonb END, 3, 100,
                    'S' || lpad(pk::text, 14, '0'), pk || '^' || lpad(call_no::text, 9, '0'), 'SEED-' || pk, 'OK', 'OK', 1,
                    CASE WHEN in_flight THEN %(accepted)s WHEN answered THEN %(completed)s ELSE %(failed)s END,
                    CASE code {" ".join(outcome_cases)} ELSE '' END, code,
