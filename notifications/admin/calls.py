@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.forms.dialing import BlockedNumberForm
 from notifications.models import BlockedNumber, CallEvent, CallRecord
 from notifications.selectors import call_record_count
+from notifications.templatetags.times import stamp
 
 
 # ----- Do-not-call list -----
@@ -55,16 +56,19 @@ class CallEventInline(admin.TabularInline):
 
 
 class CallRecordChangeList(ChangeList):
+    # The columns the list shows: converting the other times and texts of fifty rows cost more than the query.
+    LISTED = ("out_id", "created_at", "called_number", "api", "status", "outcome", "status_code", "duration", "requested_by__username")
+
     def get_queryset(self, request, exclude_parameters=None):
-        # Only the listed columns: converting the other times and texts of fifty rows cost more than the query.
-        return super().get_queryset(request, exclude_parameters).only(
-            *(name for name in self.list_display if name not in ("action_checkbox", "requested_by")), "requested_by__username"
-        )
+        return super().get_queryset(request, exclude_parameters).only(*self.LISTED)
 
 
 @admin.register(CallRecord)
 class CallRecordAdmin(admin.ModelAdmin):
-    list_display = ("out_id", "created_at", "called_number", "api", "status", "outcome", "status_code", "duration", "requested_by")
+    # Time and choice columns written by the methods below: the admin's generic formatting of them was a third of
+    # the page's time at fifty rows.
+    list_display = ("out_id", "created", "called_number", "api_name", "status_name", "outcome_name", "status_code", "duration",
+                    "requested_by")
     list_select_related = ("requested_by",)
     list_filter = ("status", "outcome", "api", "mode")
     date_hierarchy = "created_at"
@@ -79,6 +83,22 @@ class CallRecordAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return CallRecordChangeList
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created(self, obj):
+        return stamp(obj.created_at)
+
+    @admin.display(description=_("API"), ordering="api")
+    def api_name(self, obj):
+        return obj.api_label
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_name(self, obj):
+        return obj.status_label
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_name(self, obj):
+        return obj.outcome_label or None  # None shows the admin's empty mark, as an unset choice did
 
     def action_checkbox(self, obj):
         # The same markup Django renders through a widget template, which cost a third of the page's time.

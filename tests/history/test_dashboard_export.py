@@ -258,8 +258,14 @@ def test_admin_row_checkbox_is_djangos_markup(client, superuser, make_call):
     call_admin = admin.site._registry[CallRecord]
     assert call_admin.action_checkbox(call) == admin.ModelAdmin.action_checkbox(call_admin, call)
     client.force_login(superuser)
-    page = client.get(reverse("admin:notifications_callrecord_changelist")).content.decode()
+    page = client.get(reverse("admin:notifications_callrecord_changelist"), headers={"accept-language": "en"}).content.decode()
     assert f'value="{call.pk}" class="action-select"' in page
+    # The time in the company's zone, the choices by their labels, an unset outcome as the admin's empty mark.
+    assert timezone.localtime(call.created_at).strftime("%Y-%m-%d %H:%M:%S") in page
+    assert all(label in page for label in ("Completed", "Answered, listened to the end", "TTS"))
+    make_call(code="")
+    in_flight = client.get(reverse("admin:notifications_callrecord_changelist"), {"status__exact": "accepted"}).content.decode()
+    assert '<td class="field-outcome_name">-</td>' in in_flight
 
 
 def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, manager, make_call):
