@@ -251,12 +251,8 @@ def test_admin_changelist_search_and_detail(client, superuser, make_call):
     assert client.get(reverse("admin:notifications_callrecord_change", args=[call.pk])).status_code == 200
 
 
-def test_admin_row_checkbox_is_djangos_markup(client, superuser, make_call):
-    from django.contrib import admin
-
+def test_admin_changelist_rows_show_local_times_labels_and_checkboxes(client, superuser, make_call):
     call = make_call(callee="13700000000")
-    call_admin = admin.site._registry[CallRecord]
-    assert call_admin.action_checkbox(call) == admin.ModelAdmin.action_checkbox(call_admin, call)
     client.force_login(superuser)
     page = client.get(reverse("admin:notifications_callrecord_changelist"), headers={"accept-language": "en"}).content.decode()
     assert f'value="{call.pk}" class="action-select"' in page
@@ -266,6 +262,24 @@ def test_admin_row_checkbox_is_djangos_markup(client, superuser, make_call):
     make_call(code="")
     in_flight = client.get(reverse("admin:notifications_callrecord_changelist"), {"status__exact": "accepted"}).content.decode()
     assert '<td class="field-outcome_name">-</td>' in in_flight
+
+
+@pytest.mark.parametrize("query", ["", "?status__exact=completed", "?_popup=1&_to_field=id"])
+def test_admin_rows_are_the_ones_django_would_write(rf, superuser, make_call, query):
+    from django.contrib import admin
+    from django.contrib.admin.templatetags.admin_list import items_for_result
+
+    from notifications.templatetags.call_admin import call_record_row
+
+    make_call(code="200000", user=superuser, dedicated=True)
+    make_call(code="200002", api="voice")
+    make_call(code="", status_code="  ")  # in flight: no outcome, no duration, a blank code
+    request = rf.get(reverse("admin:notifications_callrecord_changelist") + query)
+    request.user = superuser
+    changelist = admin.site._registry[CallRecord].get_changelist_instance(request)
+    assert changelist.result_list
+    for record in changelist.result_list:
+        assert call_record_row(changelist, record) == list(items_for_result(changelist, record, None))
 
 
 def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, manager, make_call):
