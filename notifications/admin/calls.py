@@ -62,8 +62,8 @@ class CallRecordChangeList(ChangeList):
 
 @admin.register(CallRecord)
 class CallRecordAdmin(admin.ModelAdmin):
-    # Time and choice columns written by the methods below: the admin's generic formatting of them was a third of
-    # the page's time at fifty rows.
+    # The time as the console writes it and choices by their labels, from the methods below; the rows themselves
+    # are written by templatetags/call_admin.py (see templates/admin/notifications/callrecord/change_list.html).
     list_display = ("out_id", "created", "called_number", "api_name", "status_name", "outcome_name", "status_code", "duration",
                     "requested_by")
     list_select_related = ("requested_by",)
@@ -87,7 +87,7 @@ class CallRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("API"), ordering="api")
     def api_name(self, obj):
-        return str(obj.api_label)  # translated once: the admin compares a lazy text to its empty values several times
+        return str(obj.api_label)
 
     @admin.display(description=_("status"), ordering="status")
     def status_name(self, obj):

@@ -1,7 +1,7 @@
 """`{% load call_admin %}`: `{% call_record_result_list cl %}` is Django's `{% result_list cl %}` for call records.
 
-Django formats each cell through generic lookups (field, display, empty-value and link checks), which was half the
-changelist's time at fifty rows. The rows here are written directly from the columns the call record admin lists,
+Django formats each cell through generic lookups (field, display, empty-value and link checks), about half the
+changelist's profiled time at fifty rows. The rows here are written directly from the columns the call record admin lists,
 with the same markup; a test holds them equal to Django's own rows.
 """
 from html import escape
