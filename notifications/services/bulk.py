@@ -47,12 +47,19 @@ def _columns(fields, rows: list[dict], names: list[str]) -> list[list]:
 
 
 def rows_insert(model, rows: list[dict], *, skip_conflicts: bool = False) -> None:
-    """Insert many rows (dicts of field name → value, the same names in each) in one statement."""
+    """Insert many rows (dicts of field name → value, the same names in each) in one statement.
+
+    Fields a row leaves out get their defaults, as `bulk_create` gives them on the other path.
+    """
     if not rows:
         return
     if not _postgresql():
         model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=skip_conflicts)
         return
+    given = {model._meta.get_field(name) for name in rows[0]}
+    left_out = {field.attname: field.get_default() for field in model._meta.concrete_fields
+                if field not in given and not field.primary_key}
+    rows = [{**left_out, **row} for row in rows]
     names = list(rows[0])
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name

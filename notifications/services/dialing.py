@@ -261,8 +261,7 @@ def _dispatch_accepted(accepted: list) -> None:
                                   status__in=[CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN]).update(
             status=CallRecord.Status.ACCEPTED)
         rows_insert(CallEvent, [
-            {"call_id": record.pk, "kind": CallEvent.Kind.API_ANSWER, "dedup_key": None, "receipt_call_id": "",
-             "receipt_out_id": "", "status_code": "OK", "message": "", "created_at": now,
+            {"call_id": record.pk, "kind": CallEvent.Kind.API_ANSWER, "status_code": "OK", "created_at": now,
              "payload": {"request_id": placed.request_id, "call_id": placed.call_id, "code": "OK"}}
             for record, placed in accepted
         ])
