@@ -129,8 +129,8 @@ def _column_of(model, name: str, key: str) -> Subquery:
 def call_record_list(*, data, request=None) -> CallRecordFilter:
     """The call log's filter set over call records, each with the names a line of the log shows.
 
-    The names come from one-row subqueries rather than joins: PostgreSQL plans four joins in about 2 ms, ten times
-    what the query then takes to run.
+    The names come from one-row subqueries rather than joins: PostgreSQL spent about 2 ms planning the four joins
+    of a query that then ran in 0.3 ms; the subqueries plan in 0.2 ms.
     """
     queryset = CallRecord.objects.only(*LOG_LINE_FIELDS).annotate(
         template_name=_column_of(TtsTemplate, "name", "tts_template_id"),
