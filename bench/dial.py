@@ -20,6 +20,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from benchdb import pg_database_create
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_ENV = {
     "DJANGO_DEBUG": "0",
@@ -159,6 +161,8 @@ def main() -> None:
         if not os.environ.get(name):
             raise SystemExit(f"{name} must be set (e.g. REDIS_URL=redis://127.0.0.1:6379/13)")
 
+    if os.environ["DATABASE_URL"].startswith("postgres"):
+        pg_database_create(os.environ["DATABASE_URL"])
     port = free_port()
     simulator_url = f"http://127.0.0.1:{port}/"
     setup_django(simulator_url)

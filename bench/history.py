@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchdb import pg_database_create
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES_PER_CURSOR = 10_000
 
@@ -32,7 +34,7 @@ def main() -> None:
 
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     if args.engine == "postgres":
-        pg_database_ensure(args.pg)
+        pg_database_create(args.pg)  # a loaded one is kept: seeding it takes a while
     os.environ["DATABASE_URL"] = args.pg if args.engine == "postgres" else f"sqlite:///{ROOT / 'var' / 'bench' / 'history.sqlite3'}"
     # Production settings: DEBUG off, so templates come from the cached loader and static names from the manifest.
     os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -135,16 +137,6 @@ def cpu_reference() -> str:
     for number in range(5_000_000):
         total += number
     return f"CPU reference (5,000,000 additions in a Python loop) {(time.perf_counter() - started) * 1000:.0f} ms"
-
-
-def pg_database_ensure(database_url: str) -> None:
-    """Creates the bench database if the server lacks it; a loaded one is kept, since seeding it takes a while."""
-    import psycopg
-
-    base, name = database_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -21,6 +21,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchdb import pg_database_create
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-receipt-token"
 BATCH = 100
@@ -171,15 +173,6 @@ def _webhook(database_url: str, calls: int) -> tuple[list[float], float]:
         server.wait(timeout=10)
 
 
-def _recreate_pg(database_url: str) -> None:
-    import psycopg
-
-    base, name = database_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -196,7 +189,7 @@ def main() -> None:
     print(f"SQLite      receipts_ingest {sqlite['service_per_s']:8.0f} receipts/s   naive loop {sqlite['naive_per_s']:7.0f}"
           f" receipts/s   x{sqlite['service_per_s'] / sqlite['naive_per_s']:.1f}   ({sqlite['receipts']} receipts, batches of {BATCH})")
 
-    _recreate_pg(args.pg)
+    pg_database_create(args.pg, fresh=True)
     pg = _run_child(args.pg, args.calls, webhook_calls=True)
     print(f"PostgreSQL  receipts_ingest {pg['service_per_s']:8.0f} receipts/s   naive loop {pg['naive_per_s']:7.0f}"
           f" receipts/s   x{pg['service_per_s'] / pg['naive_per_s']:.1f}")
