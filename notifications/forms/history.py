@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.forms.widgets import CalendarDateInput
 from notifications.selectors import CallRecordFilter, quick_range_days
 
 MAX_DAYS = 366
@@ -12,8 +13,8 @@ MAX_DAYS = 366
 
 class DashboardRangeForm(forms.Form):
     range = forms.ChoiceField(label=_("Quick range"), choices=[("", _("Custom"))] + CallRecordFilter.RANGE_CHOICES, required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=CalendarDateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=CalendarDateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

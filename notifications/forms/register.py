@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notifications.audio import inspect_licence_upload, inspect_voice_upload
+from notifications.forms.widgets import CalendarDateInput
 from notifications.models import CallerNumber, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.identifiers import normalize_credit_code, normalize_mainland_number
 from notifications.rules.templates import MAX_LENGTH, template_errors
@@ -78,7 +79,7 @@ class CallerNumberForm(BootstrapMixin, forms.ModelForm):
             "number": _("Mobile (11 digits) or landline with area code; the type of a mobile or landline is detected from the number."),
             "qualification": _("The number can only become active once this qualification is approved."),
         }
-        widgets = {"purchased_on": forms.DateInput(attrs={"type": "date"}), "expires_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"purchased_on": CalendarDateInput(), "expires_on": CalendarDateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

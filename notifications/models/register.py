@@ -1,6 +1,7 @@
 """The company's register of provider resources: qualifications, caller numbers, voice files, TTS templates."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -96,7 +97,9 @@ class CallerNumber(models.Model):
         Qualification, on_delete=models.PROTECT, related_name="numbers", verbose_name=_("qualification")
     )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.NOTIFICATION)
-    monthly_rent = models.DecimalField(_("monthly rent (CNY)"), max_digits=10, decimal_places=2, default=0)
+    monthly_rent = models.DecimalField(
+        _("monthly rent (CNY)"), max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     purchased_on = models.DateField(_("purchased on"), null=True, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -295,6 +295,18 @@ def test_detail_page_masks_for_managers_and_audits_full_views(client, operator, 
     assert (access.user, access.call) == (operator, call)
 
 
+def test_detail_page_plays_the_voice_file_of_a_voice_call(client, manager, make_call, register, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "voice").mkdir()
+    (tmp_path / "voice" / "tone.wav").write_bytes(b"RIFF-recording")
+    call = make_call(api="voice")
+    client.force_login(manager)
+    body = client.get(reverse("notifications:call_record_detail", args=[call.pk])).content.decode()
+    player = reverse("notifications:voice_file_audio", args=[register["voice"].pk])
+    assert f'<audio controls preload="none" src="{player}"' in body
+    assert b"".join(client.get(player).streaming_content) == b"RIFF-recording"
+
+
 def test_a_receipt_marks_its_day_for_recount(make_call, django_capture_on_commit_callbacks):
     from notifications.models import DailyStatDirtyDay
     from notifications.services.receipts import VOICE_REPORT, receipts_ingest

@@ -256,3 +256,34 @@ def test_keep_the_file_hint_shows_only_when_editing(db):
     with translation.override("en"):
         assert "Leave empty" not in str(QualificationForm().fields["licence"].help_text)
         assert "Leave empty" in str(QualificationForm(instance=make_qualification()).fields["licence"].help_text)
+
+
+def test_a_caller_number_edited_in_chinese_keeps_its_dates(client, operator):
+    """The date pickers need ISO values: in the locale's 2026/01/01 the browser shows them empty and saving erases them."""
+    from datetime import date
+
+    number = CallerNumber.objects.create(
+        number="057188880001", qualification=make_qualification(), purchased_on=date(2026, 1, 1), expires_on=date(2027, 1, 1)
+    )
+    client.force_login(operator)
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("notifications:caller_number_update", args=[number.pk])
+    page = client.get(url).content.decode()
+    assert 'type="date" name="purchased_on" value="2026-01-01"' in page
+    assert 'type="date" name="expires_on" value="2027-01-01"' in page
+    data = {"number": "057188880001", "number_type": "landline", "qualification": number.qualification_id,
+            "purpose": "notification", "monthly_rent": "0", "purchased_on": "2026-01-01", "expires_on": "2027-01-01"}
+    assert client.post(url, data).status_code == 302
+    number.refresh_from_db()
+    assert (number.purchased_on, number.expires_on) == (date(2026, 1, 1), date(2027, 1, 1))
+
+
+def test_a_negative_monthly_rent_is_a_field_error(client, operator):
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    data = {"number": "057188880002", "number_type": "landline", "qualification": make_qualification().pk,
+            "purpose": "notification", "monthly_rent": "-5"}
+    response = client.post(reverse("notifications:caller_number_create"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["monthly_rent"] == ["Ensure this value is greater than or equal to 0."]
+    assert not CallerNumber.objects.exists()

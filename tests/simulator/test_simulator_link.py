@@ -76,3 +76,17 @@ def test_a_stopped_simulator_does_not_break_the_console(settings):
 def test_without_a_control_url_nothing_is_sent(settings):
     settings.SIMULATOR_CONTROL_URL = ""
     assert provider_sync.is_enabled() is False
+
+
+def test_a_console_on_another_port_has_the_simulator_call_it_back_there(settings, monkeypatch):
+    from notifications.management.commands.runconsole import Command
+
+    monkeypatch.setenv("SIMULATOR_CONSOLE_URL", "http://127.0.0.1:8000")  # as .env.example has it
+    monkeypatch.setenv("SIMULATOR_CONTROL_URL", "")
+    monkeypatch.delenv("SIMULATOR_CONTROL_URL")  # the command sets it for its children; restored after the test
+    settings.SIMULATOR_CONTROL_URL = ""
+    simulator_env = Command._link_settings(8100, 8101)
+    assert settings.SIMULATOR_CONSOLE_URL == "http://127.0.0.1:8100"  # review decisions' callback address
+    assert settings.ALIYUN_VMS_ENDPOINT == simulator_env["ALIYUN_VMS_ENDPOINT"] == "http://127.0.0.1:8101/"
+    assert simulator_env["SIMULATOR_RECEIPT_BASE_URL"] == "http://127.0.0.1:8100/receipts/"
+    assert simulator_env["SIMULATOR_CONTROL_URL"] == "http://127.0.0.1:8101/_simulator/"

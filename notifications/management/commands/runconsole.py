@@ -32,21 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, simulator_port: int, **options):
         if not settings.DEBUG:
             raise CommandError(_("runconsole is for local use only: set DJANGO_DEBUG=1 (make run does)."))
-        simulator_url = f"http://127.0.0.1:{simulator_port}/"
-        settings.ALIYUN_VMS_ENDPOINT = simulator_url  # the all-in-one always talks to its own simulator
-        if "CALL_DETAIL_QUERY_AFTER_MINUTES" not in os.environ:
-            # The simulator has its details ready in seconds, so calls with lost receipts are looked up sooner.
-            settings.CALL_DETAIL_QUERY_AFTER_MINUTES = 0.5
-        if not settings.SIMULATOR_CONTROL_URL:
-            settings.SIMULATOR_CONTROL_URL = simulator_url + "_simulator/"
-        children = {
-            **os.environ,
-            "DJANGO_DEBUG": "1",
-            "SIMULATOR_CONTROL_URL": settings.SIMULATOR_CONTROL_URL,
-            "ALIYUN_VMS_ENDPOINT": simulator_url,
-            "SIMULATOR_RECEIPT_BASE_URL": f"http://127.0.0.1:{port}/receipts/",
-        }
-        os.environ["SIMULATOR_CONTROL_URL"] = settings.SIMULATOR_CONTROL_URL
+        children = self._link_settings(port, simulator_port)
+        simulator_url = settings.ALIYUN_VMS_ENDPOINT
         simulator = subprocess.Popen(
             [sys.executable, str(settings.BASE_DIR / "manage.py"), "runsimulator", "--host", "127.0.0.1", "--port", str(simulator_port)],
             env=children,
@@ -72,6 +59,29 @@ class Command(BaseCommand):
                 simulator.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 simulator.kill()
+
+    @staticmethod
+    def _link_settings(port: int, simulator_port: int) -> dict:
+        """Point this console at its own simulator and the simulator back at this console's port; return the
+        simulator process's environment."""
+        simulator_url = f"http://127.0.0.1:{simulator_port}/"
+        console_url = f"http://127.0.0.1:{port}"
+        settings.ALIYUN_VMS_ENDPOINT = simulator_url  # the all-in-one always talks to its own simulator
+        # Review decisions come back here: the callback address is built from this setting, whatever the port.
+        settings.SIMULATOR_CONSOLE_URL = console_url
+        if "CALL_DETAIL_QUERY_AFTER_MINUTES" not in os.environ:
+            # The simulator has its details ready in seconds, so calls with lost receipts are looked up sooner.
+            settings.CALL_DETAIL_QUERY_AFTER_MINUTES = 0.5
+        if not settings.SIMULATOR_CONTROL_URL:
+            settings.SIMULATOR_CONTROL_URL = simulator_url + "_simulator/"
+        os.environ["SIMULATOR_CONTROL_URL"] = settings.SIMULATOR_CONTROL_URL
+        return {
+            **os.environ,
+            "DJANGO_DEBUG": "1",
+            "SIMULATOR_CONTROL_URL": settings.SIMULATOR_CONTROL_URL,
+            "ALIYUN_VMS_ENDPOINT": simulator_url,
+            "SIMULATOR_RECEIPT_BASE_URL": f"{console_url}/receipts/",
+        }
 
     @staticmethod
     def _wait_for(process: subprocess.Popen, url: str) -> None:
