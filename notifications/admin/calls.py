@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.dialing import BlockedNumberForm
 from notifications.models import BlockedNumber, CallEvent, CallRecord
-from notifications.selectors import call_record_count
+from notifications.selectors import COUNT_CAP, call_record_count
 from notifications.templatetags.times import stamp
 
 
@@ -30,11 +30,29 @@ class BlockedNumberAdmin(admin.ModelAdmin):
 
 # ----- Call records and events (stays fast at millions of rows) -----
 class EstimatedCountPaginator(Paginator):
-    """Counts up to a cap (10,000); the changelist never counts the whole table."""
+    """Counts up to a cap (10,000); the changelist never counts the whole table. Past the cap the pages end, and
+    the list says so (templates/admin/notifications/capped_pagination.html): dates, filters and search reach the rest."""
+
+    cap = COUNT_CAP
 
     @cached_property
+    def row_count(self):
+        return call_record_count(self.object_list, cap=self.cap)
+
+    @property
     def count(self):
-        return call_record_count(self.object_list).value
+        return self.row_count.value
+
+
+class ProviderRecordAdmin(admin.ModelAdmin):
+    """Calls and their events record what was sent and what the provider reported: shown, never added or edited by
+    hand (an edit would also bypass the daily figures). Deleting stays possible, e.g. for test calls."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class CallEventInline(admin.TabularInline):
@@ -61,7 +79,7 @@ class CallRecordChangeList(ChangeList):
 
 
 @admin.register(CallRecord)
-class CallRecordAdmin(admin.ModelAdmin):
+class CallRecordAdmin(ProviderRecordAdmin):
     # The time as the console writes it and choices by their labels, from the methods below; the rows themselves
     # are written by templatetags/call_admin.py (see templates/admin/notifications/callrecord/change_list.html).
     list_display = ("out_id", "created", "called_number", "api_name", "status_name", "outcome_name", "status_code", "duration",
@@ -99,11 +117,10 @@ class CallRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallEvent)
-class CallEventAdmin(admin.ModelAdmin):
+class CallEventAdmin(ProviderRecordAdmin):
     list_display = ("created_at", "kind", "call", "status_code", "receipt_call_id", "receipt_out_id")
     list_select_related = ("call",)
     search_fields = ("receipt_call_id__exact", "receipt_out_id__exact")
     raw_id_fields = ("call",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    readonly_fields = ("call", "kind", "dedup_key", "receipt_call_id", "receipt_out_id", "status_code", "message", "payload", "created_at")

@@ -248,7 +248,27 @@ def test_admin_changelist_search_and_detail(client, superuser, make_call):
     client.force_login(superuser)
     response = client.get(reverse("admin:notifications_callrecord_changelist"), {"q": "13700000000"})
     assert response.context["cl"].result_count == 1
-    assert client.get(reverse("admin:notifications_callrecord_change", args=[call.pk])).status_code == 200
+    change = reverse("admin:notifications_callrecord_change", args=[call.pk])
+    assert client.get(change).status_code == 200
+    # What the provider reported is shown, not edited by hand.
+    assert 'name="_save"' not in client.get(change).content.decode()
+    assert client.post(change, {"status": "failed", "called_number": "13800000000"}).status_code == 403
+    assert client.get(reverse("admin:notifications_callrecord_add")).status_code == 403
+    call.refresh_from_db()
+    assert (call.status, call.called_number) == ("completed", "13700000000")
+
+
+def test_admin_changelist_says_more_than_when_it_stops_counting(client, superuser, make_call, monkeypatch):
+    from notifications.admin.calls import EstimatedCountPaginator
+
+    monkeypatch.setattr(EstimatedCountPaginator, "cap", 3)
+    make_many(make_call, 4)
+    client.force_login(superuser)
+    url = reverse("admin:notifications_callrecord_changelist")
+    page = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert "More than 3 call records: narrow the list by date, a filter or a search to reach the others." in page
+    page = client.get(url, {"status__exact": "failed"}, headers={"accept-language": "zh-hans"}).content.decode()
+    assert "0 呼叫记录" in page and "超过" not in page
 
 
 def test_admin_changelist_rows_show_local_times_labels_and_checkboxes(client, superuser, make_call):
