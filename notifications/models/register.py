@@ -51,6 +51,16 @@ class Reviewed(models.Model):
     def is_approved(self) -> bool:
         return self.status == ReviewStatus.APPROVED
 
+    @property
+    def decision_is_current(self) -> bool:
+        """Whether the recorded decision answers the latest submission (and `status` is that decision)."""
+        return self.reviewed_at is not None and (self.submitted_at is None or self.reviewed_at >= self.submitted_at)
+
+    @property
+    def rejected_before_resubmission(self) -> bool:
+        """A decision older than the latest submission: only a rejection can be submitted again."""
+        return self.reviewed_at is not None and self.submitted_at is not None and self.reviewed_at < self.submitted_at
+
 
 class Qualification(Reviewed):
     """Enterprise qualification (企业资质): required before any call, in either mode."""

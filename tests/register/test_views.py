@@ -287,3 +287,23 @@ def test_a_negative_monthly_rent_is_a_field_error(client, operator):
     assert response.status_code == 200
     assert response.context["form"].errors["monthly_rent"] == ["Ensure this value is greater than or equal to 0."]
     assert not CallerNumber.objects.exists()
+
+
+def test_the_review_card_keeps_an_earlier_rejection_apart_from_the_resubmission(client, operator, manager):
+    import re
+
+    from notifications.services.review import resource_record_decision, resource_submit
+
+    template = make_template()
+    resource_submit(resource=template, user=operator)
+    resource_record_decision(resource=template, approved=False, reason="含营销内容", decided_by=manager)
+    resource_submit(resource=template, user=operator)
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("notifications:tts_template_detail", args=[template.pk])).content.decode()
+    card = re.sub(r"\s+", " ", page.split('class="va-timeline')[1].split("</ul>")[0])
+    assert re.search(r"Created .*</li>.*Rejected \d{4}-\d\d-\d\d \d\d:\d\d, recorded by manager</li>.*Submitted .* by operator</li>", card)
+    assert "Submitted for review" not in card  # the waiting state is not shown as a decision
+    resource_record_decision(resource=template, approved=True, code="TTS_1", decided_by=manager)
+    card = client.get(reverse("notifications:tts_template_detail", args=[template.pk])).content.decode()
+    assert card.count("recorded by manager") == 1 and "Approved" in card.split('class="va-timeline')[1].split("</ul>")[0]
