@@ -1,11 +1,43 @@
-// Test-dial form: choosing another template or voice file reloads the form for it; the preview follows what is typed.
+// Test-dial form: choosing another template or voice file reloads the form for it, keeping what was typed; the
+// preview follows what is typed.
 (function () {
   "use strict";
   var form = document.getElementById("va-dial-form");
   if (!form) { return; }
+  // Carried over in the tab's own storage, not the URL: a callee number does not belong in addresses and logs.
+  var CARRIED_KEY = "va-dial-carried";
+  var CARRIED_FIELDS = ["called_number", "play_times", "volume", "speed"];
+
+  function carriedSave() {
+    var values = {};
+    CARRIED_FIELDS.forEach(function (name) {
+      var field = form.elements[name];
+      if (field && field.value) { values[name] = field.value; }
+    });
+    form.querySelectorAll("[data-variable]").forEach(function (input) {
+      if (input.value) { values["${" + input.dataset.variable + "}"] = input.value; }
+    });
+    try { window.sessionStorage.setItem(CARRIED_KEY, JSON.stringify(values)); } catch (error) { /* storage off: start empty */ }
+  }
+
+  function carriedRestore() {
+    var values;
+    try {
+      values = JSON.parse(window.sessionStorage.getItem(CARRIED_KEY) || "{}");
+      window.sessionStorage.removeItem(CARRIED_KEY);
+    } catch (error) { return; }
+    Object.keys(values).forEach(function (name) {
+      var variable = /^\$\{(.*)\}$/.exec(name);
+      var field = variable ? form.querySelector("[data-variable='" + CSS.escape(variable[1]) + "']") : form.elements[name];
+      if (field) { field.value = values[name]; }
+    });
+  }
+
+  carriedRestore();
   var resourceField = form.querySelector("[name='" + form.dataset.resourceField + "']");
   if (resourceField) {
     resourceField.addEventListener("change", function () {
+      carriedSave();
       var url = new URL(window.location.href);
       url.search = "";
       if (resourceField.value) { url.searchParams.set(form.dataset.resourceField, resourceField.value); }

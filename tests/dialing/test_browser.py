@@ -32,3 +32,23 @@ def test_operator_dials_a_template_from_the_browser(browser, live_server, login_
     assert record.out_id in browser.find_element(By.TAG_NAME, "h1").text
     [call] = on_simulator.calls
     assert (call["OutId"], call["TtsParam"]) == (record.out_id, '{"name":"王先生","order":"A1001"}')
+
+
+def test_choosing_another_template_keeps_what_was_typed(browser, live_server, login_as, notice, code_template, operator):  # noqa: F811
+    operator.set_password("operator-password")
+    operator.save()
+    login_as("operator", "operator-password")
+    browser.get(f"{live_server.url}/dial/tts/?template={notice.pk}")
+    browser.find_element(By.NAME, "called_number").send_keys("13900001230")
+    volume = browser.find_element(By.NAME, "volume")
+    volume.clear()
+    volume.send_keys("80")
+    browser.find_element(By.NAME, "param_name").send_keys("王先生")
+    Select(browser.find_element(By.NAME, "template")).select_by_value(str(code_template.pk))  # reloads the form for it
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "param_code"))
+
+    assert browser.find_element(By.NAME, "called_number").get_attribute("value") == "13900001230"
+    assert browser.find_element(By.NAME, "volume").get_attribute("value") == "80"
+    assert "13900001230" not in browser.current_url  # carried in the tab, not in the address
+    browser.refresh()  # carried once, not for ever
+    assert browser.find_element(By.NAME, "called_number").get_attribute("value") == ""
