@@ -398,9 +398,13 @@ def call_record_claim_pending_receipts(*, record: CallRecord) -> int:
 
 
 def _detail_receipt(detail: CallDetail) -> Receipt:
+    state, description, hangup = _text(detail.state), _text(detail.state_desc), _text(detail.hangup_direction)
     return Receipt(
-        final=False, call_id=detail.call_id or "", out_id="", status_code=_text(detail.state)[:16],
-        status_msg=_text(detail.state_desc)[:200], hangup_direction=hangup_side(detail.hangup_direction),
+        final=False, call_id=detail.call_id or "", out_id="", status_code=state[:16],
+        # A description that only repeats the code says nothing; the hang-up side comes as a number whose meanings
+        # the provider does not document. Both stay in the event's payload, but are not shown as words.
+        status_msg="" if description == state else description[:200],
+        hangup_direction="" if hangup.isdigit() else hangup_side(hangup),
         originate_time=detail.created_at, ring_time=detail.ring_time, start_time=detail.start_time,
         end_time=detail.end_time, duration=detail.duration, raw=detail.raw,
     )

@@ -179,6 +179,18 @@ def test_detail_query_settles_a_call_without_receipt(make_call):
     assert (event.kind, event.status_code, event.payload["request_id"]) == (CallEvent.Kind.DETAIL_QUERY, "200010", "REQ-1")
 
 
+@pytest.mark.parametrize(("desc", "hangup", "shown"), [
+    ("200000", 0, ("", "")),  # as the provider's own example: the code again, and a number of undocumented meaning
+    ("用户接听", "用户", ("用户接听", "user")),
+])
+def test_detail_query_shows_only_words_the_provider_gave(make_call, desc, hangup, shown):
+    call = make_call(status=CallRecord.Status.UNKNOWN)
+    call_record_apply_detail(record=call, detail=_detail(call.call_id, "200000", state_desc=desc, hangup_direction=hangup,
+                                                         raw={"state": "200000", "hangupDirection": hangup}))
+    assert (call.status_msg, call.hangup_direction) == shown
+    assert call.events.get().payload["data"]["hangupDirection"] == hangup  # kept as sent
+
+
 def test_detail_query_never_overrides_the_final_report(make_call):
     call = make_call()
     receipts_ingest(message_type=VOICE_REPORT, records=[voice_report(call)])
