@@ -155,7 +155,8 @@ class Engine:
             steps.append((start_at, "200102"))
         steps.append((end_at, "200100"))
         for moment, code in steps:
-            record = {"call_id": call["call_id"], "status_code": code, "smart_status_code": smart,
+            # The refined result is known once the call has ended; earlier steps carry none.
+            record = {"call_id": call["call_id"], "status_code": code, "smart_status_code": smart if code == "200100" else "",
                       "status_time": beijing(moment), "out_id": call["out_id"]}
             self.send_receipt((moment - accepted_at).total_seconds(), "VoiceCallReport", record, receipts)
         duration = int((end_at - start_at).total_seconds()) if start_at else 0

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.aliyun import CallDetail
 from notifications.models import CallEvent, CallRecord
@@ -109,6 +110,23 @@ class Receipt:
     end_time: datetime | None = None
     duration: int | None = None
     raw: dict = field(default_factory=dict)
+
+
+_STEP_MEANINGS = {
+    "200101": gettext_lazy("calling started"),
+    "200201": gettext_lazy("callee ringing"),
+    "200102": gettext_lazy("callee answered"),
+    "200100": gettext_lazy("call ended"),
+    "300000": gettext_lazy("key pressed"),
+}
+
+
+def status_code_meaning(status_code: str) -> str:
+    """Words for a status code as an event carries it: an in-call step, or the outcome a final code means."""
+    code = _text(status_code)
+    if not code:
+        return ""
+    return str(_STEP_MEANINGS.get(code) or outcome_for(code).label)
 
 
 def outcome_for(status_code: str) -> CallRecord.Outcome:

@@ -18,7 +18,7 @@ from notifications.aliyun import VmsError
 from notifications.models import CallRecord
 from notifications.rules.templates import render_preview
 from notifications.services.numbers import number_access_record, user_sees_full_numbers
-from notifications.services.receipts import MESSAGE_TYPES, ReceiptInvalid, call_record_requery, receipts_ingest
+from notifications.services.receipts import MESSAGE_TYPES, ReceiptInvalid, call_record_requery, receipts_ingest, status_code_meaning
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def _live_context(record: CallRecord) -> dict:
     for event in events:
         # Shown as the provider sent it (JSON, Chinese text unescaped), not as a Python dict.
         event.payload_text = json.dumps(event.payload, ensure_ascii=False, indent=2)
+        event.status_meaning = status_code_meaning(event.status_code)
     return {"record": record, "events": events}
 
 

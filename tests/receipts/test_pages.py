@@ -54,6 +54,21 @@ def test_status_endpoint_returns_the_card_and_timeline(client, operator, make_ca
     assert "VoiceReport" in then["timeline_html"] and "执行完成" in then["timeline_html"]
 
 
+def test_timeline_says_what_each_status_code_means(client, operator, make_call):
+    from notifications.services.receipts import VOICE_CALL_REPORT
+
+    from .conftest import call_report
+
+    call = make_call(status=CallRecord.Status.ACCEPTED)
+    receipts_ingest(message_type=VOICE_CALL_REPORT, records=[call_report(call, "200201", "2024-03-06 16:20:03")])
+    receipts_ingest(message_type=VOICE_REPORT, records=[voice_report(call, "200002")])
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    timeline = client.get(reverse("notifications:call_record_status", args=[call.pk])).json()["timeline_html"]
+    assert '<span class="va-mono ms-1">200201</span> <span>callee ringing</span>' in timeline
+    assert '<span class="va-mono ms-1">200002</span> <span>Busy</span>' in timeline
+
+
 def test_user_without_role_is_refused(client, make_call):
     call = make_call()
     client.force_login(User.objects.create_user("visitor"))
