@@ -50,9 +50,6 @@ class DialForm(forms.Form):
                 status=CallerNumber.Status.ACTIVE, qualification=resource.qualification_id,
                 qualification__status=ReviewStatus.APPROVED,
             )
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
 
     def clean_called_number(self) -> str:
         number, _kind = normalize_mainland_number(self.cleaned_data["called_number"])
@@ -79,7 +76,7 @@ class TtsDialForm(DialForm):
         for name in resource.variables if resource is not None else []:
             self.fields[PARAM_PREFIX + name] = forms.CharField(
                 label=name, max_length=rules.MAX_PARAM_TOTAL,
-                widget=forms.TextInput(attrs={"class": "form-control", "data-variable": name, "autocomplete": "off"}),
+                widget=forms.TextInput(attrs={"data-variable": name, "autocomplete": "off"}),
             )
         # The values right under the template they belong to, before the call's settings.
         self.order_fields([self.resource_field, *(name for name in self.fields if name.startswith(PARAM_PREFIX))])
@@ -104,10 +101,7 @@ class BlockedNumberForm(forms.ModelForm):
     class Meta:
         model = BlockedNumber
         fields = ["number", "reason"]
-        widgets = {
-            "number": forms.TextInput(attrs={"class": "form-control", "inputmode": "tel", "autocomplete": "off"}),
-            "reason": forms.TextInput(attrs={"class": "form-control"}),
-        }
+        widgets = {"number": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
 
     def __init__(self, *args, number_from_call: str | None = None, **kwargs):
         """`number_from_call`: the callee of the call being blocked, for users who may not see it in full.

@@ -22,17 +22,6 @@ _SPECIAL_NUMBER = {
 }
 
 
-class BootstrapMixin:
-    """Gives every widget Bootstrap's classes so templates can render fields in a loop."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-
 class KeepFileHintMixin:
     """On an edit form an empty file field keeps the stored file; the hint says so there only."""
 
@@ -45,7 +34,7 @@ class KeepFileHintMixin:
             field.help_text = format_lazy("{} {}", field.help_text, _("Leave empty to keep the current file."))
 
 
-class QualificationForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
+class QualificationForm(KeepFileHintMixin, forms.ModelForm):
     file_field = "licence"
 
     class Meta:
@@ -71,7 +60,7 @@ class QualificationForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
         return licence
 
 
-class CallerNumberForm(BootstrapMixin, forms.ModelForm):
+class CallerNumberForm(forms.ModelForm):
     class Meta:
         model = CallerNumber
         fields = ["number", "number_type", "province", "city", "qualification", "purpose", "monthly_rent", "purchased_on", "expires_on"]
@@ -110,7 +99,7 @@ class CallerNumberForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
 
-class VoiceFileForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
+class VoiceFileForm(KeepFileHintMixin, forms.ModelForm):
     file_field = "audio"
 
     class Meta:
@@ -126,7 +115,7 @@ class VoiceFileForm(KeepFileHintMixin, BootstrapMixin, forms.ModelForm):
         return audio
 
 
-class TtsTemplateForm(BootstrapMixin, forms.ModelForm):
+class TtsTemplateForm(forms.ModelForm):
     class Meta:
         model = TtsTemplate
         fields = ["name", "kind", "mode", "qualification", "content"]
@@ -145,7 +134,7 @@ class TtsTemplateForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
 
-class DecisionForm(BootstrapMixin, forms.Form):
+class DecisionForm(forms.Form):
     """The provider's review decision, recorded by a manager."""
 
     code = forms.CharField(label=_("Provider code"), max_length=100, required=False, help_text=_("Required to approve, e.g. TTS_100001."))

@@ -307,3 +307,20 @@ def test_the_review_card_keeps_an_earlier_rejection_apart_from_the_resubmission(
     resource_record_decision(resource=template, approved=True, code="TTS_1", decided_by=manager)
     card = client.get(reverse("notifications:tts_template_detail", args=[template.pk])).content.decode()
     assert card.count("recorded by manager") == 1 and "Approved" in card.split('class="va-timeline')[1].split("</ul>")[0]
+
+
+def test_every_form_is_styled_and_a_field_in_error_is_marked_itself(client, operator):
+    import re
+
+    login = client.get(reverse("login")).content.decode()
+    for name in ("username", "password"):
+        assert re.search(rf'<input type="\w+" name="{name}"[^>]* class="form-control"', login)
+    client.force_login(operator)
+    data = {"number": "057188880002", "number_type": "landline", "qualification": make_qualification().pk,
+            "purpose": "notification", "monthly_rent": "-5"}
+    page = client.post(reverse("notifications:caller_number_create"), data).content.decode()
+    rent = re.search(r'<input type="number" name="monthly_rent"[^>]*>', page).group(0)
+    assert 'class="form-control is-invalid"' in rent and 'aria-invalid="true"' in rent
+    number = re.search(r'<input type="text" name="number"[^>]*>', page).group(0)
+    assert 'class="form-control"' in number and "aria-invalid" not in number
+    assert '<select name="purpose" class="form-select"' in page
