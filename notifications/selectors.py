@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.forms.widgets import CalendarDateInput
 from notifications.models import CallerNumber, CallRecord, Mode, TtsTemplate, VoiceFile
 
 PAGE_SIZE = 50
@@ -38,6 +39,14 @@ def quick_range_days(name: str):
     return today - timedelta(days=QUICK_RANGES[name]), today
 
 
+class CallLogForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The first day must not be after the last day."))
+        return data
+
+
 class CallRecordFilter(django_filters.FilterSet):
     """The call log's filters; every one lives in the URL so a view can be bookmarked."""
 
@@ -46,10 +55,8 @@ class CallRecordFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(label=_("Number, CallId or OutId"), method="filter_search")
     range = django_filters.ChoiceFilter(label=_("Quick range"), choices=RANGE_CHOICES, method="filter_range", empty_label=_("Any time"))
-    date_from = django_filters.DateFilter(
-        label=_("From"), method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = django_filters.DateFilter(label=_("From"), method="filter_date_from", widget=CalendarDateInput())
+    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=CalendarDateInput())
     outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=CallRecord.Outcome.choices)
     status_code = django_filters.CharFilter(label=_("Status code"))
     api = django_filters.ChoiceFilter(label=_("API"), choices=CallRecord.Api.choices)
@@ -64,10 +71,13 @@ class CallRecordFilter(django_filters.FilterSet):
 
     class Meta:
         model = CallRecord
+        form = CallLogForm
         fields: list = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.request is not None and not self.request.user.has_perm("notifications.dial_callrecord"):
+            del self.filters["mine"]  # who cannot place calls has none of their own
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = "form-select form-select-sm"
@@ -110,11 +120,34 @@ class CallRecordFilter(django_filters.FilterSet):
         return self.form.cleaned_data.get("order") != "old" if self.form.is_valid() else True
 
     def active_filters(self) -> dict:
-        """The non-empty filter values, for the export record."""
+        """The non-empty filter values, for the export record; as typed when they are not valid."""
         if not self.form.is_valid():
-            return {}
+            return {key: str(self.data[key]) for key in self.form.fields if self.data.get(key) not in (None, "")}
         return {key: str(getattr(value, "pk", value)) for key, value in self.form.cleaned_data.items() if value not in (None, "", False)}
 
+
+
+def filters_described(recorded: list[dict]) -> list[list[tuple[str, str]]]:
+    """(label, value in words) for each recorded set of call log filters, as the export list shows them: choices by
+    their label, a template or voice file by its name, a value that means nothing (any more) as it was recorded."""
+    fields = CallRecordFilter().form.fields
+    names: dict[tuple[str, str], str] = {}  # one lookup per template or voice file, however many exports name it
+
+    def shown(key: str, value: str) -> str:
+        field = fields[key]
+        if isinstance(field, forms.ModelChoiceField):
+            if (key, value) not in names:
+                found = field.queryset.filter(pk=value).first() if value.isdigit() else None
+                names[key, value] = str(found) if found else value
+            return names[key, value]
+        if isinstance(field, forms.ChoiceField):
+            return str(dict(field.choices).get(value, value))
+        if isinstance(field, forms.BooleanField) and value == "True":
+            return str(_("yes"))
+        return value
+
+    return [[(str(fields[key].label), shown(key, value)) if key in fields else (key, value) for key, value in filters.items()]
+            for filters in recorded]
 
 # What a line of the call log shows. Parameters, receipt texts and the other times stay in the database: reading
 # and converting them cost more than the page's queries.

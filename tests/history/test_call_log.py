@@ -74,6 +74,19 @@ def test_mine_shows_only_my_calls(client, operator, manager, make_call):
     make_call(user=manager)
     client.force_login(operator)
     assert out_ids(client.get(URL, {"mine": "1"})) == [mine.out_id]
+    assert 'name="mine"' in client.get(URL).content.decode()
+    client.force_login(manager)  # places no calls: the box would only ever show an empty log
+    assert 'name="mine"' not in client.get(URL).content.decode()
+
+
+def test_a_range_that_ends_before_it_starts_is_a_field_error(client, operator, make_call):
+    make_call()
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    today = timezone.localdate()
+    response = client.get(URL, {"date_from": str(today), "date_to": str(today - timedelta(days=3))})
+    assert response.context["filter"].form.errors == {"date_to": ["The first day must not be after the last day."]}
+    assert "The first day must not be after the last day." in response.content.decode()
 
 
 @pytest.mark.parametrize("field", ["called_number", "out_id", "call_id"])

@@ -151,7 +151,8 @@ def test_export_with_a_filter_no_call_can_match_is_the_header_alone(client, mana
     response, body = _export(client, outcome="no-such-outcome")
     assert response.status_code == 200
     assert len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) == 1
-    assert CallExport.objects.get().row_count == 0
+    export = CallExport.objects.get()
+    assert (export.row_count, export.filters) == (0, {"outcome": "no-such-outcome"})  # recorded as asked, not "all calls"
 
 
 @pytest.mark.parametrize("number", ["1", "12", "123", "1234567", "12345678", "15912345678", "8613912345678"])
@@ -206,6 +207,16 @@ def test_export_needs_permission_and_exports_are_listed(client, operator, manage
     _export(client, outcome="busy")
     page = client.get(reverse("notifications:call_export_list"))
     assert page.status_code == 200 and list(page.context["exports"]) == list(CallExport.objects.all())
+
+
+def test_exports_list_their_filters_in_words(client, manager, make_call, register):
+    client.force_login(manager)
+    client.cookies["django_language"] = "en"
+    _export(client, range="7d", outcome="busy", tts_template=register["template"].pk, callee="13700000000")
+    _export(client, outcome="bogus")
+    page = client.get(reverse("notifications:call_export_list")).content.decode()
+    for shown in ("Quick range: Last 7 days", "Outcome: Busy", "TTS template: Code", "Callee: 13700000000", "Outcome: bogus"):
+        assert f'<span class="badge text-bg-light border me-1">{shown}</span>' in page
 
 
 def test_number_access_is_audited(operator, make_call):

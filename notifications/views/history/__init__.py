@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from notifications.models import CallExport
-from notifications.selectors import call_record_count, call_record_filtered, call_record_list, call_record_page
+from notifications.selectors import call_record_count, call_record_filtered, call_record_list, call_record_page, filters_described
 from notifications.services.exports import call_export_rows, call_export_start
 from notifications.services.numbers import user_sees_full_numbers
 
@@ -47,7 +47,9 @@ def call_record_export(request):
 @require_GET
 @permission_required("notifications.export_callrecord", raise_exception=True)
 def call_export_list(request):
-    exports = CallExport.objects.select_related("user")[:200]
+    exports = list(CallExport.objects.select_related("user")[:200])
+    for export, described in zip(exports, filters_described([export.filters for export in exports]), strict=True):
+        export.filters_shown = described
     return render(request, "notifications/export_list.html", {"exports": exports, "time_zone": timezone.get_current_timezone_name()})
 
 
