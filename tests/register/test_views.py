@@ -99,15 +99,19 @@ def test_a_bad_credit_code_and_a_text_licence_are_shown_as_field_errors(client, 
 def test_manager_cannot_create_or_edit(client, manager):
     qualification = make_qualification(status=ReviewStatus.DRAFT)
     client.force_login(manager)
-    assert client.get(reverse("notifications:qualification_create")).status_code == 403
+    refused = client.get(reverse("notifications:qualification_create"), headers={"accept-language": "en"})
+    assert refused.status_code == 403 and "Your role does not allow this page or action." in refused.content.decode()
     assert client.post(reverse("notifications:qualification_update", args=[qualification.pk]), {"company_name": "x"}).status_code == 403
 
 
 def test_an_approved_template_cannot_be_edited_but_can_be_copied(client, operator):
     template = make_template(status=ReviewStatus.APPROVED, tts_code="TTS_1")
     client.force_login(operator)
+    client.cookies["django_language"] = "en"
     response = client.post(reverse("notifications:tts_template_update", args=[template.pk]), {"name": "changed"})
     assert response.status_code == 403
+    page = response.content.decode()
+    assert "This item can no longer be edited." in page and "Your role" not in page  # the state refused, not the role
     response = client.post(reverse("notifications:tts_template_transition", args=[template.pk]), {"action": "copy"})
     copy = TtsTemplate.objects.exclude(pk=template.pk).get()
     assert response["Location"] == reverse("notifications:tts_template_detail", args=[copy.pk])
