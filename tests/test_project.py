@@ -15,3 +15,25 @@ def test_home_redirects_anonymous_visitor_to_login(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
+
+
+def test_the_menu_marks_the_page_the_user_is_on(client, operator, manager):
+    import re
+
+    from django.urls import reverse
+
+    def current(path: str) -> list[str]:
+        page = client.get(path, headers={"accept-language": "en"}).content.decode()
+        menu = page.split('aria-label="Main menu"')[1].split("</nav>")[0]
+        return re.findall(r'aria-current="page"[^>]*>([^<]+)</a>', menu)
+
+    client.force_login(operator)
+    assert current(reverse("notifications:home")) == ["Dashboard"]
+    assert current(reverse("notifications:call_record_list")) == ["Call log"]
+    assert current(reverse("notifications:call_record_list") + "?mine=1") == ["My calls"]
+    assert current(reverse("notifications:dial_voice")) == ["Test-dial"]
+    assert current(reverse("notifications:tts_template_list")) == ["TTS templates"]
+    client.force_login(manager)
+    assert current(reverse("notifications:call_export_list")) == ["Exports"]
+    assert current(reverse("notifications:blocked_number_list")) == ["Do-not-call list"]
+    assert current(reverse("notifications:caller_number_list")) == ["Caller numbers"]
