@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import filetype
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
@@ -24,25 +25,25 @@ class AudioInfo:
     sha256: str
 
 
+def _too_large(size: int, limit: int) -> ValidationError:
+    # Sizes as people read them (5.7 MB), as the help texts give the limits.
+    return ValidationError(_("The file is %(size)s; at most %(limit)s is accepted."), code="too_large",
+                           params={"size": filesizeformat(size), "limit": filesizeformat(limit)})
+
+
 def _read_all(upload, *, limit: int) -> bytes:
     size = getattr(upload, "size", None)
     if size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     if size is not None and size > limit:
-        raise ValidationError(
-            _("The file is %(size)s bytes; at most %(limit)s bytes are accepted."), code="too_large", params={"size": size, "limit": limit}
-        )
+        raise _too_large(size, limit)
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
     if not data:
         raise ValidationError(_("The file is empty."), code="empty")
     if len(data) > limit:
-        raise ValidationError(
-            _("The file is %(size)s bytes; at most %(limit)s bytes are accepted."),
-            code="too_large",
-            params={"size": len(data), "limit": limit},
-        )
+        raise _too_large(len(data), limit)
     return data
 
 

@@ -46,6 +46,7 @@ class QualificationForm(KeepFileHintMixin, forms.ModelForm):
             "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB."),
         }
         widgets = {"licence": forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
+        error_messages = {"credit_code": {"unique": _("A qualification with this credit code is already registered.")}}
 
     def clean_credit_code(self):
         return normalize_credit_code(self.cleaned_data["credit_code"])
@@ -69,6 +70,7 @@ class CallerNumberForm(forms.ModelForm):
             "qualification": _("The number can only become active once this qualification is approved."),
         }
         widgets = {"purchased_on": CalendarDateInput(), "expires_on": CalendarDateInput()}
+        error_messages = {"number": {"unique": _("This number is already registered.")}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -144,7 +144,7 @@ def check_each_variable_once(content: str) -> list[ValidationError]:
         return []
     return [
         ValidationError(
-            _("Each variable may appear only once: %(names)s appear more than once."),
+            _("Each variable may appear only once; repeated: %(names)s."),
             code="repeated",
             params={"names": ", ".join(repeated)},
         )

@@ -328,3 +328,29 @@ def test_every_form_is_styled_and_a_field_in_error_is_marked_itself(client, oper
     number = re.search(r'<input type="text" name="number"[^>]*>', page).group(0)
     assert 'class="form-control"' in number and "aria-invalid" not in number
     assert '<select name="purpose" class="form-select"' in page
+
+
+def test_a_file_too_large_is_refused_in_sizes_people_read(client, operator):
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    data = {"company_name": "x", "credit_code": "91350100M000100Y43", "legal_representative": "x", "contact_name": "x",
+            "contact_phone": "13800138000", "purpose": "notification",
+            "licence": upload("licence.png", png_bytes() + b"\0" * (6 * 1024 * 1024), "image/png")}
+    response = client.post(reverse("notifications:qualification_create"), data)
+    assert response.context["form"].errors["licence"] == ["The file is 6.0\xa0MB; at most 5.0\xa0MB is accepted."]
+    assert not Qualification.objects.exists()
+
+
+def test_a_credit_code_or_number_registered_twice_is_a_field_error(client, operator):
+    qualification = make_qualification()
+    CallerNumber.objects.create(number="057188880001", qualification=qualification)
+    client.force_login(operator)
+    client.cookies["django_language"] = "zh-hans"
+    data = {"company_name": "x", "credit_code": qualification.credit_code, "legal_representative": "x", "contact_name": "x",
+            "contact_phone": "13800138000", "purpose": "notification"}
+    form = client.post(reverse("notifications:qualification_create"), data).context["form"]
+    assert form.errors["credit_code"] == ["该统一社会信用代码的资质已登记。"]
+    data = {"number": "0571-88880001", "number_type": "landline", "qualification": qualification.pk, "purpose": "notification",
+            "monthly_rent": "0"}
+    form = client.post(reverse("notifications:caller_number_create"), data).context["form"]
+    assert form.errors["number"] == ["该号码已登记。"]
