@@ -53,6 +53,17 @@ def test_seed_demo_is_idempotent_and_prints_random_passwords():
     assert "New password for 'operator'" in third
 
 
+def test_every_seeded_qualification_past_draft_has_a_licence_scan_that_passes_the_upload_check():
+    from notifications.audio import inspect_licence_upload
+
+    _seed()
+    for qualification in Qualification.objects.all():
+        if qualification.status == ReviewStatus.DRAFT:
+            continue
+        with qualification.licence.open("rb") as scan:
+            inspect_licence_upload(scan)  # raises if it is not a real image or PDF
+
+
 def test_seeded_voice_files_are_real_8khz_mono_wavs():
     import wave
 

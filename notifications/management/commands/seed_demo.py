@@ -5,6 +5,7 @@ import secrets
 import struct
 import uuid
 import wave
+import zlib
 from datetime import date
 from decimal import Decimal
 
@@ -36,6 +37,20 @@ def tone_wav(frequency: float, seconds: float = 1.0, rate: int = 8000) -> bytes:
         wav.setframerate(rate)
         wav.writeframes(frames)
     return buffer.getvalue()
+
+
+def licence_png(width: int = 320, height: int = 200) -> bytes:
+    """A plain grey card with a dark border as an 8-bit greyscale PNG: the demo's stand-in for a licence scan."""
+    def row(y: int) -> bytes:
+        edge = y < 6 or y >= height - 6
+        return b"\x00" + bytes(60 if edge or x < 6 or x >= width - 6 else 225 for x in range(width))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(row(y) for y in range(height)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def demo_credit_code(serial: int) -> str:
@@ -143,6 +158,8 @@ class Command(BaseCommand):
                     contact_phone=f"1380000000{serial}",
                 )
                 self._review(qualification, status, users, reason)
+                if status != ReviewStatus.DRAFT:  # nothing goes to review without its licence scan
+                    qualification.licence.save("licence.png", ContentFile(licence_png()), save=False)
                 qualification.save()
                 created += 1
             qualifications[serial] = qualification
