@@ -9,12 +9,14 @@ from datetime import UTC, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.widgets import CalendarDateInput
 from notifications.models import CallerNumber, CallRecord, Mode, TtsTemplate, VoiceFile
+from notifications.rules.identifiers import normalize_mainland_number
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -53,7 +55,8 @@ class CallRecordFilter(django_filters.FilterSet):
     RANGE_CHOICES = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
     ORDER_CHOICES = [("new", _("Newest first")), ("old", _("Oldest first"))]
 
-    q = django_filters.CharFilter(label=_("Number, CallId or OutId"), method="filter_search")
+    q = django_filters.CharFilter(label=_("Number, CallId or OutId"), method="filter_search",
+                                  widget=forms.TextInput(attrs={"placeholder": _("Exact number, CallId or OutId")}))
     range = django_filters.ChoiceFilter(label=_("Quick range"), choices=RANGE_CHOICES, method="filter_range", empty_label=_("Any time"))
     date_from = django_filters.DateFilter(label=_("From"), method="filter_date_from", widget=CalendarDateInput())
     date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=CalendarDateInput())
@@ -90,7 +93,11 @@ class CallRecordFilter(django_filters.FilterSet):
             return queryset
         # Exact matches only, each on its own index. The ids are collected first: an OR of the three next to
         # ORDER BY created_at makes PostgreSQL walk the whole created_at index instead.
-        ids = CallRecord.objects.filter(called_number=value).order_by().values_list("id", flat=True).union(
+        try:  # a number as people write it (138 0013 8000, +86 …) as it is stored
+            number, _kind = normalize_mainland_number(value)
+        except ValidationError:
+            number = value
+        ids = CallRecord.objects.filter(called_number=number).order_by().values_list("id", flat=True).union(
             CallRecord.objects.filter(out_id=value).order_by().values_list("id", flat=True),
             CallRecord.objects.filter(call_id=value).order_by().values_list("id", flat=True),
         )

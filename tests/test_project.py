@@ -37,3 +37,16 @@ def test_the_menu_marks_the_page_the_user_is_on(client, operator, manager):
     assert current(reverse("notifications:call_export_list")) == ["Exports"]
     assert current(reverse("notifications:blocked_number_list")) == ["Do-not-call list"]
     assert current(reverse("notifications:caller_number_list")) == ["Caller numbers"]
+
+
+def test_both_catalogs_translate_every_text():
+    """A text left untranslated or marked fuzzy (ignored when compiled) would show in the wrong language."""
+    import re
+    from pathlib import Path
+
+    for catalog in sorted(Path(__file__).resolve().parent.parent.joinpath("locale").glob("*/LC_MESSAGES/django.po")):
+        entries = catalog.read_text(encoding="utf-8").split("\n\n")[1:]  # the first is the header
+        fuzzy = [entry for entry in entries if re.search(r"^#, .*fuzzy", entry, re.M)]
+        empty = [entry for entry in entries if not entry.lstrip().startswith("#~")
+                 and re.search(r'^msgstr(\[\d\])? ""$(?!\n")', entry, re.M)]
+        assert not fuzzy and not empty, (catalog, (fuzzy + empty)[:3])

@@ -30,7 +30,8 @@ class KeepFileHintMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields.get(self.file_field)
-        if self.instance.pk and field is not None:
+        if self.instance.pk and field is not None and getattr(self.instance, self.file_field):
+            field.required = False  # the stored file stays unless another is chosen
             field.help_text = format_lazy("{} {}", field.help_text, _("Leave empty to keep the current file."))
 
 

@@ -79,6 +79,14 @@ def test_mine_shows_only_my_calls(client, operator, manager, make_call):
     assert 'name="mine"' not in client.get(URL).content.decode()
 
 
+@pytest.mark.parametrize("typed", ["159 1234 0000", "159-1234-0000", "+86 159 1234 0000"])
+def test_a_number_is_found_as_people_write_it(client, operator, make_call, typed):
+    call = make_call(callee="15912340000")
+    make_call(callee="15912340001")
+    client.force_login(operator)
+    assert out_ids(client.get(URL, {"q": typed})) == [call.out_id]
+
+
 def test_a_range_that_ends_before_it_starts_is_a_field_error(client, operator, make_call):
     make_call()
     client.force_login(operator)

@@ -252,14 +252,20 @@ def test_editing_a_draft_voice_file_without_a_new_upload_keeps_the_recording(cli
     assert (updated.name, updated.audio.name, updated.sha256) == ("新名字", voice_file.audio.name, voice_file.sha256)
 
 
-def test_keep_the_file_hint_shows_only_when_editing(db):
+def test_keep_the_file_hint_shows_only_when_editing_with_a_file_to_keep(db):
     from django.utils import translation
 
-    from notifications.forms.register import QualificationForm
+    from notifications.forms.register import QualificationForm, VoiceFileForm
 
     with translation.override("en"):
         assert "Leave empty" not in str(QualificationForm().fields["licence"].help_text)
-        assert "Leave empty" in str(QualificationForm(instance=make_qualification()).fields["licence"].help_text)
+        assert "Leave empty" not in str(QualificationForm(instance=make_qualification()).fields["licence"].help_text)
+        scanned = make_qualification(licence="licences/scan.png")
+        assert "Leave empty" in str(QualificationForm(instance=scanned).fields["licence"].help_text)
+        # A new voice file needs its recording; editing one does not ask for it again (no "required" mark).
+        assert VoiceFileForm().fields["audio"].required
+        edited = VoiceFileForm(instance=make_voice_file())
+        assert not edited.fields["audio"].required and "Leave empty" in str(edited.fields["audio"].help_text)
 
 
 def test_a_caller_number_edited_in_chinese_keeps_its_dates(client, operator):
