@@ -14,7 +14,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.forms.widgets import CalendarDateInput
+from notifications.forms.common import CalendarDateInput, DayOrderCheck
 from notifications.models import CallerNumber, CallRecord, Mode, TtsTemplate, VoiceFile
 from notifications.rules.identifiers import normalize_mainland_number
 
@@ -41,12 +41,8 @@ def quick_range_days(name: str):
     return today - timedelta(days=QUICK_RANGES[name]), today
 
 
-class CallLogForm(forms.Form):
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("The first day must not be after the last day."))
-        return data
+class CallLogForm(DayOrderCheck, forms.Form):
+    day_order_error_field = "date_to"  # next to the filter, as the call log shows field errors
 
 
 class CallRecordFilter(django_filters.FilterSet):
@@ -133,7 +129,6 @@ class CallRecordFilter(django_filters.FilterSet):
         return {key: str(getattr(value, "pk", value)) for key, value in self.form.cleaned_data.items() if value not in (None, "", False)}
 
 
-
 def filters_described(recorded: list[dict]) -> list[list[tuple[str, str]]]:
     """(label, value in words) for each recorded set of call log filters, as the export list shows them: choices by
     their label, a template or voice file by its name, a value that means nothing (any more) as it was recorded."""
@@ -155,6 +150,7 @@ def filters_described(recorded: list[dict]) -> list[list[tuple[str, str]]]:
 
     return [[(str(fields[key].label), shown(key, value)) if key in fields else (key, value) for key, value in filters.items()]
             for filters in recorded]
+
 
 # What a line of the call log shows. Parameters, receipt texts and the other times stay in the database: reading
 # and converting them cost more than the page's queries.

@@ -5,13 +5,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.forms.widgets import CalendarDateInput
+from notifications.forms.common import CalendarDateInput, DayOrderCheck
 from notifications.selectors import CallRecordFilter, quick_range_days
 
 MAX_DAYS = 366
 
 
-class DashboardRangeForm(forms.Form):
+class DashboardRangeForm(DayOrderCheck, forms.Form):
     range = forms.ChoiceField(label=_("Quick range"), choices=[("", _("Custom"))] + CallRecordFilter.RANGE_CHOICES, required=False)
     date_from = forms.DateField(label=_("From"), required=False, widget=CalendarDateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=CalendarDateInput())
@@ -21,12 +21,6 @@ class DashboardRangeForm(forms.Form):
         self.fields["range"].widget.attrs["class"] = "form-select form-select-sm"
         for name in ("date_from", "date_to"):
             self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError(_("The first day must not be after the last day."))
-        return data
 
     def days(self):
         """(first, last) local dates: the quick range, the explicit dates, or the last 7 days."""

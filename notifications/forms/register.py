@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notifications.audio import inspect_licence_upload, inspect_voice_upload
-from notifications.forms.widgets import CalendarDateInput
+from notifications.forms.common import CalendarDateInput
 from notifications.models import CallerNumber, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.identifiers import normalize_credit_code, normalize_mainland_number
 from notifications.rules.templates import MAX_LENGTH, template_errors
