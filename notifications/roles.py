@@ -18,6 +18,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "review_qualification", "review_voicefile", "review_ttstemplate", "manage_callernumber_status",
         "view_callrecord", "view_callevent", "export_callrecord", "requery_callrecord",
         "add_blockednumber", "change_blockednumber", "delete_blockednumber", "view_blockednumber",
+        # The pipeline's own records: the receipt inbox (with replay) and the system health page.
+        "view_receiptdelivery", "replay_receiptdelivery", "view_periodicrun",
     ],
 }
 

@@ -3,6 +3,8 @@
 from .calls import BlockedNumber, CallEvent, CallRecord
 from .choices import Mode, Purpose, ReviewStatus
 from .history import CallExport, DailyCallStat, DailyStatDirtyDay, NumberAccess
+from .inbox import ReceiptDelivery
+from .operations import PeriodicRun
 from .register import CallerNumber, Qualification, TtsTemplate, VoiceFile
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "DailyStatDirtyDay",
     "Mode",
     "NumberAccess",
+    "PeriodicRun",
     "Purpose",
+    "ReceiptDelivery",
     "Qualification",
     "ReviewStatus",
     "TtsTemplate",

@@ -17,6 +17,8 @@ class CallRecord(models.Model):
     class Api(models.TextChoices):
         TTS = "tts", _("TTS")
         VOICE = "voice", _("Voice file")
+        # A call another system of the account placed: its receipts say neither which API nor which template.
+        OTHER = "other", _("Not known (placed elsewhere)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -26,7 +28,10 @@ class CallRecord(models.Model):
         ANSWERED = "answered", _("Answered")
         COMPLETED = "completed", _("Completed")
         FAILED = "failed", _("Failed")
-        UNKNOWN = "unknown", _("Unknown")
+        # Not final: no clear answer to the send yet; a receipt or a detail query settles it.
+        UNKNOWN = "unknown", _("Unclear, being checked")
+        # Final: the call may or may not have been placed and nothing more will be learned (the reason is on the record).
+        OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
 
     class Outcome(models.TextChoices):
         LISTENED = "listened", _("Answered, listened to the end")
@@ -42,7 +47,7 @@ class CallRecord(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown")
 
-    FINAL_STATUSES = (Status.COMPLETED, Status.FAILED)
+    FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.OUTCOME_UNKNOWN)
 
     api = models.CharField(_("API"), max_length=8, choices=Api.choices)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
@@ -99,6 +104,8 @@ class CallRecord(models.Model):
     # A throttled call waits in the queue until then (the retry's backoff).
     dispatch_after = models.DateTimeField(_("send not before"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Made from receipts of a call another system of the account placed (no template, number or user of ours).
+    placed_elsewhere = models.BooleanField(_("placed elsewhere"), default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -118,6 +125,7 @@ class CallRecord(models.Model):
                 condition=(
                     Q(api="tts", tts_template__isnull=False, voice_file__isnull=True)
                     | Q(api="voice", voice_file__isnull=False, tts_template__isnull=True)
+                    | Q(placed_elsewhere=True, tts_template__isnull=True, voice_file__isnull=True)
                 ),
                 name="callrecord_one_resource_per_api",
             ),
@@ -133,6 +141,7 @@ class CallRecord(models.Model):
             models.Index(fields=["tts_template", "created_at", "id"], name="callrecord_template_idx"),
             models.Index(fields=["voice_file", "created_at", "id"], name="callrecord_voice_idx"),
             models.Index(fields=["caller_number", "created_at", "id"], name="callrecord_caller_idx"),
+            models.Index(fields=["placed_elsewhere", "created_at", "id"], name="callrecord_elsewhere_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,24 @@
+"""The console's own running: when each periodic task last ran and what it reported."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PeriodicRun(models.Model):
+    """The latest run of one periodic task (follow-up, dispatcher wake-up, inbox, pruning), for the health page."""
+
+    name = models.CharField(_("task"), max_length=64, unique=True)
+    started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished at"), null=True, blank=True)
+    succeeded = models.BooleanField(_("last run succeeded"), default=False)
+    summary = models.TextField(_("last summary"), blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    run_count = models.PositiveIntegerField(_("runs"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic task run")
+        verbose_name_plural = _("periodic task runs")
+
+    def __str__(self) -> str:
+        return self.name
