@@ -176,3 +176,30 @@ def follow_up_schedule(*, after: str | None = None) -> bool:
     job = _queue().enqueue_in(timedelta(seconds=interval), calls_follow_up_job)
     connection.set(FOLLOW_UP_CHAIN_KEY, job.id, ex=interval * 3)
     return True
+
+
+INBOX_WAKE_KEY = "voiceadmin:receipt-inbox:woken"
+
+
+def inbox_wake() -> None:
+    """Once the current transaction commits, make sure a run of the receipt inbox is on its way."""
+    transaction.on_commit(_inbox_wake_now)
+
+
+def _inbox_wake_now() -> None:
+    if settings.REDIS_URL:
+        if _queue().connection.set(INBOX_WAKE_KEY, 1, nx=True, ex=DISPATCH_WAKE_TTL):
+            _queue().enqueue(receipt_inbox_apply_job)
+    elif scheduler.running:
+        scheduler.add(0, receipt_inbox_apply_job)  # off the request thread: the provider waits 700 ms at most
+    else:
+        receipt_inbox_apply_job()
+
+
+def receipt_inbox_apply_job() -> None:
+    """Apply the pushes waiting in the receipt inbox, oldest first, until none is left."""
+    from notifications.services.receipt_inbox import receipt_inbox_apply_pending
+
+    if settings.REDIS_URL:
+        _queue().connection.delete(INBOX_WAKE_KEY)  # pushes stored from now on need a run of their own
+    receipt_inbox_apply_pending()
