@@ -78,11 +78,12 @@ def _setup(prefix: str, count: int):
 def _naive(message_type: str, records: list[dict]) -> None:
     """What one would write first: one lookup, one insert and one save per receipt."""
     from notifications.models import CallEvent, CallRecord
-    from notifications.services.receipts import _dedup_key, receipt_apply, receipt_parse
+    from notifications.aliyun.push import receipt_dedup_key, receipt_parse
+    from notifications.rules.call_state import receipt_apply
 
     for item in records:
         receipt = receipt_parse(message_type=message_type, item=item)
-        key = _dedup_key(receipt)
+        key = receipt_dedup_key(receipt)
         if CallEvent.objects.filter(dedup_key=key).exists():
             continue
         record = CallRecord.objects.filter(call_id=receipt.call_id).first()

@@ -1,7 +1,7 @@
 """Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from .views import calls, dialing, history, register, simulator_link
+from .views import audit, calls, dialing, health, history, receipts, register, simulator_link
 from .views.home import home
 
 app_name = "notifications"
@@ -11,6 +11,9 @@ urlpatterns = [
     *register.urlpatterns,
     *dialing.urlpatterns,
     *calls.urlpatterns,
+    *receipts.urlpatterns,
     *history.urlpatterns,
     *simulator_link.urlpatterns,
+    *health.urlpatterns,
+    *audit.urlpatterns,
 ]

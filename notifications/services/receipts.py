@@ -1,348 +1,100 @@
-"""Receipts: parse the provider's pushed batches, store them once, and fold them into call records.
+"""Receipts into call records: store each receipt once as an event and fold it into the call it belongs to.
 
-A batch is handled in a fixed number of queries whatever its size: one SELECT of the dedup keys
-already stored, one SELECT (locking) of the matching call records, one INSERT of the new events and
-one UPDATE round for the changed records. Receipts may arrive twice, late or out of order, so
-applying one only ever moves a call forward, and a final report (VoiceReport) is never undone by a
-late in-call report (VoiceCallReport).
+A set of receipts is applied in a fixed number of queries whatever its size: one SELECT of the events already
+stored under the same deduplication keys, one SELECT (locking) of the matching call records, one INSERT of the new
+events and one UPDATE round for the changed records. Applying the same receipts again changes nothing, so a push
+delivered twice, or replayed from the inbox, is harmless.
 """
-import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from notifications.aliyun import CallDetail
+from notifications.aliyun.push import (
+    VOICE_CALL_REPORT,
+    VOICE_REPORT,
+    PushItemInvalid,
+    Receipt,
+    hangup_side,
+    push_text,
+    receipt_dedup_key,
+    receipt_parse,
+)
 from notifications.models import CallEvent, CallRecord
-from notifications.services.bulk import existing_values, locked_matching_any, rows_insert, rows_update
+from notifications.rules.call_state import RECORD_FIELDS, receipt_apply
+from notifications.services.bulk import locked_matching_any, rows_insert, rows_update
 from notifications.services.stats import call_days, daily_stats_mark_dirty
 
-VOICE_REPORT = "VoiceReport"
-VOICE_CALL_REPORT = "VoiceCallReport"
-MESSAGE_TYPES = (VOICE_REPORT, VOICE_CALL_REPORT)
-
 _EVENT_KIND = {VOICE_REPORT: CallEvent.Kind.VOICE_REPORT, VOICE_CALL_REPORT: CallEvent.Kind.CALL_REPORT}
-_MESSAGE_TYPE_OF_KIND = {kind: message_type for message_type, kind in _EVENT_KIND.items()}
-_REQUIRED = {VOICE_REPORT: ("call_id", "status_code"), VOICE_CALL_REPORT: ("status_code", "status_time")}
-
-# In-call steps (reference §6.5) and the status each one proves the call reached.
-_STEP_STATUS = {
-    "200101": CallRecord.Status.ACCEPTED,  # calling started
-    "200201": CallRecord.Status.RINGING,
-    "200102": CallRecord.Status.ANSWERED,
-}
-CALL_ENDED = "200100"
-INTERMEDIATE_CODES = frozenset({"200100", "200101", "200102", "200103", "200201", "200202", "300000"})
-_RANK = {
-    CallRecord.Status.QUEUED: 0,
-    CallRecord.Status.SENDING: 0,
-    CallRecord.Status.ACCEPTED: 0,
-    CallRecord.Status.UNKNOWN: 0,
-    CallRecord.Status.RINGING: 1,
-    CallRecord.Status.ANSWERED: 2,
-    CallRecord.Status.COMPLETED: 3,
-    CallRecord.Status.FAILED: 3,
-}
-
-_O = CallRecord.Outcome
-_OUTCOMES = {
-    "200000": _O.LISTENED,
-    "200001": _O.HUNG_UP_EARLY,
-    "200002": _O.BUSY, "200112": _O.BUSY,
-    "200003": _O.NO_ANSWER, "200113": _O.NO_ANSWER,
-    "200004": _O.INVALID_NUMBER, "200116": _O.INVALID_NUMBER, "482": _O.INVALID_NUMBER, "476": _O.INVALID_NUMBER,
-    "200005": _O.UNREACHABLE, "200007": _O.UNREACHABLE, "200120": _O.UNREACHABLE,
-    "200010": _O.POWERED_OFF,
-    "200011": _O.SUSPENDED,
-    "200111": _O.REJECTED, "200104": _O.REJECTED, "200105": _O.REJECTED, "200117": _O.REJECTED,
-    "200118": _O.REJECTED, "200119": _O.REJECTED, "473": _O.REJECTED,
-}
-_DELIVERED = frozenset({_O.LISTENED, _O.HUNG_UP_EARLY})
-_HANGUP_SIDES = {"用户": "user", "机器": "platform"}
-
-# Every field a receipt or a detail query may change; written back in one statement per batch.
-_RECORD_FIELDS = (
-    "call_id", "status", "outcome", "status_code", "smart_status_code", "status_msg", "hangup_direction",
-    "originate_time", "ring_time", "start_time", "end_time", "duration", "final_report_at", "updated_at",
-)
+MESSAGE_TYPE_OF_KIND = {kind: message_type for message_type, kind in _EVENT_KIND.items()}
 
 # What applying receipts reads: the fields they may change, the keys they match by, the day the call counts in.
-_LOADED_FIELDS = ["id", "out_id", "created_at", *_RECORD_FIELDS]
+_LOADED_FIELDS = ["id", "out_id", "created_at", *RECORD_FIELDS]
+
+APPLIED, UNMATCHED, INVALID = "applied", "unmatched", "invalid"
 
 
 class ReceiptInvalid(ValueError):
-    """A batch the provider should not have sent: nothing of it is stored."""
+    """A request about receipts that cannot be carried out (a call with no CallId to query)."""
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    received: int
-    stored: int  # new events; the rest were deliveries of receipts already stored (or repeated in the batch)
-    matched: int  # new events attached to a call record
-    unmatched: int  # new events kept for a call not known yet
+    """What applying a list of pushed items found, item by item and in sum."""
+
+    items: tuple  # per item, in order: (APPLIED | UNMATCHED | INVALID, PushItemInvalid or None)
+    stored: int  # new events; the rest were deliveries of receipts already stored (or repeated in the list)
+
+    def _count(self, state: str) -> int:
+        return sum(1 for item_state, _error in self.items if item_state == state)
 
     @property
-    def duplicates(self) -> int:
-        return self.received - self.stored
+    def received(self) -> int:
+        return len(self.items)
+
+    @property
+    def matched(self) -> int:
+        return self._count(APPLIED)
+
+    @property
+    def unmatched(self) -> int:
+        return self._count(UNMATCHED)
+
+    @property
+    def invalid(self) -> int:
+        return self._count(INVALID)
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """One receipt or detail query in plain values: what applying it to a record needs."""
-
-    final: bool
-    call_id: str
-    out_id: str
-    status_code: str
-    smart_status_code: str = ""
-    status_time: datetime | None = None
-    status_msg: str = ""
-    hangup_direction: str = ""
-    originate_time: datetime | None = None
-    ring_time: datetime | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    duration: int | None = None
-    raw: dict = field(default_factory=dict)
+def receipts_ingest(*, message_type: str, records: list) -> IngestResult:
+    """Apply one pushed array of `message_type`; a bad item is reported in the result, never raised."""
+    return receipts_ingest_items([(message_type, item) for item in records])
 
 
-_STEP_MEANINGS = {
-    "200101": gettext_lazy("calling started"),
-    "200201": gettext_lazy("callee ringing"),
-    "200102": gettext_lazy("callee answered"),
-    "200100": gettext_lazy("call ended"),
-    "300000": gettext_lazy("key pressed"),
-}
-
-
-def status_code_meaning(status_code: str) -> str:
-    """Words for a status code as an event carries it: an in-call step, or the outcome a final code means."""
-    code = _text(status_code)
-    if not code:
-        return ""
-    return str(_STEP_MEANINGS.get(code) or outcome_for(code).label)
-
-
-def outcome_for(status_code: str) -> CallRecord.Outcome:
-    """The outcome shown to people for a final status code (reference §6.5); the raw code stays on the record."""
-    code = _text(status_code)
-    if not code:
-        return CallRecord.Outcome.UNKNOWN
-    return _OUTCOMES.get(code, CallRecord.Outcome.FAILED)
-
-
-def hangup_side(value) -> str:
-    """`用户`/`机器` as `user`/`platform`; other spellings are kept as sent."""
-    text = _text(value)
-    return _HANGUP_SIDES.get(text, text)[:16]
-
-
-# ----- parsing: the provider's loose types into plain values -----
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ReceiptInvalid(_("expected text or a number, got %(value)r") % {"value": value})
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _time(value) -> datetime | None:
-    """Provider times are Beijing wall-clock `yyyy-MM-dd HH:mm:ss`; empty means "did not happen"."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        # fromisoformat reads `yyyy-MM-dd HH:mm:ss` (and ISO variants) several times faster than strptime.
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ReceiptInvalid(_("%(value)r is not a time like 2024-01-31 13:45:00") % {"value": text}) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
-def _seconds(value) -> int | None:
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        number = int(float(text))
-    except ValueError:
-        raise ReceiptInvalid(_("%(value)r is not a number of seconds") % {"value": text}) from None
-    if number < 0:
-        raise ReceiptInvalid(_("%(value)r is not a number of seconds") % {"value": text})
-    return number
-
-
-def receipt_parse(*, message_type: str, item) -> Receipt:
-    """One pushed record as a Receipt; raises ReceiptInvalid naming what is wrong."""
-    if not isinstance(item, dict):
-        raise ReceiptInvalid(_("each receipt must be a JSON object"))
-    missing = [name for name in _REQUIRED[message_type] if name not in item]
-    if missing:
-        raise ReceiptInvalid(_("missing field(s): %(fields)s") % {"fields": ", ".join(missing)})
-    status_code = _text(item.get("status_code"))
-    if not status_code:
-        raise ReceiptInvalid(_("status_code is empty"))
-    if message_type == VOICE_REPORT and not _text(item.get("call_id")):
-        raise ReceiptInvalid(_("call_id is empty"))
-    return Receipt(
-        final=message_type == VOICE_REPORT,
-        call_id=_text(item.get("call_id"))[:64],
-        out_id=_text(item.get("out_id"))[:64],
-        status_code=status_code[:16],
-        smart_status_code=_text(item.get("smart_status_code"))[:32],
-        status_time=_time(item.get("status_time")),
-        status_msg=_text(item.get("status_msg"))[:200],
-        hangup_direction=hangup_side(item.get("hangup_direction")),
-        originate_time=_time(item.get("originate_time")),
-        ring_time=_time(item.get("ring_time")),
-        start_time=_time(item.get("start_time")),
-        end_time=_time(item.get("end_time")),
-        duration=_seconds(item.get("duration")),
-        raw=item,
-    )
-
-
-def receipts_parse(*, message_type: str, records) -> list[Receipt]:
-    """A whole batch, or ReceiptInvalid for the first bad record (the provider then fixes and resends it all)."""
-    if message_type not in MESSAGE_TYPES:
-        raise ReceiptInvalid(_("unsupported message type %(type)s") % {"type": message_type})
-    if not isinstance(records, list):
-        raise ReceiptInvalid(_("the body must be a JSON array of receipts"))
-    parsed = []
-    for index, item in enumerate(records):
-        try:
-            if _holds_nul(item):
-                # No database text or JSON column can store U+0000; refuse it here rather than fail on insert.
-                raise ReceiptInvalid(_("text must not contain the NUL character (\\u0000)"))
-            parsed.append(receipt_parse(message_type=message_type, item=item))
-        except ReceiptInvalid as error:
-            raise ReceiptInvalid(_("receipt %(index)d: %(error)s") % {"index": index, "error": error}) from None
-    return parsed
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
-
-
-def _dedup_key(receipt: Receipt) -> str:
-    """Reference §7.5: a final report once per call; an in-call report once per (call, code, time)."""
-    if receipt.final:
-        key = f"vr:{receipt.call_id}"
-    else:
-        # Inbound reports carry no call_id; their biz_id plays that part.
-        call = receipt.call_id or f"biz:{_text(receipt.raw.get('biz_id'))}"
-        when = _text(receipt.raw.get("status_time"))
-        key = f"vcr:{call}:{receipt.status_code}:{when}"
-        if "dtmf" in receipt.raw:
-            # Two keys pressed within the same second are two facts, not one delivered twice.
-            key += f":{_text(receipt.raw['dtmf'])}"
-    if len(key) > 200:
-        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
-
-
-# ----- applying: pure, on the record in memory; returns whether anything changed -----
-def _fill(record: CallRecord, name: str, value) -> bool:
-    if value in (None, "") or getattr(record, name) not in (None, ""):
-        return False
-    setattr(record, name, value)
-    return True
-
-
-def _set(record: CallRecord, name: str, value) -> bool:
-    if getattr(record, name) == value:
-        return False
-    setattr(record, name, value)
-    return True
-
-
-def receipt_apply(*, record: CallRecord, receipt: Receipt, from_receipt: bool = True) -> bool:
-    """Fold one receipt into `record` (not saved). Order does not matter: the result only moves forward.
-
-    `from_receipt=False` marks a detail query: its final code settles a call that has no final
-    receipt, but never overrides one (the pushed VoiceReport is the provider's own record).
-    """
-    changed = _fill(record, "call_id", receipt.call_id)
-    settles = receipt.final or (not from_receipt and receipt.status_code not in INTERMEDIATE_CODES)
-    if settles and (from_receipt or record.final_report_at is None):
-        outcome = outcome_for(receipt.status_code)
-        status = CallRecord.Status.COMPLETED if outcome in _DELIVERED else CallRecord.Status.FAILED
-        for name, value in (
-            ("status", status), ("outcome", outcome), ("status_code", receipt.status_code),
-            ("smart_status_code", receipt.smart_status_code or record.smart_status_code),
-            ("status_msg", receipt.status_msg or record.status_msg),
-            ("hangup_direction", receipt.hangup_direction or record.hangup_direction),
-            ("duration", receipt.duration if receipt.duration is not None else record.duration),
-        ):
-            changed |= _set(record, name, value)
-        for name in ("originate_time", "ring_time", "start_time", "end_time"):
-            if getattr(receipt, name) is not None:
-                changed |= _set(record, name, getattr(receipt, name))
-        if from_receipt and record.final_report_at is None:
-            record.final_report_at = timezone.now()
-            changed = True
-        return changed
-    if settles:
-        for name in ("originate_time", "ring_time", "start_time", "end_time", "duration", "hangup_direction"):
-            changed |= _fill(record, name, getattr(receipt, name))
-        return changed
-
-    # An in-call step: forward only, and nothing once the call is final.
-    step = _STEP_STATUS.get(receipt.status_code)
-    if step == CallRecord.Status.ACCEPTED:
-        forward = record.status in (CallRecord.Status.QUEUED, CallRecord.Status.SENDING, CallRecord.Status.UNKNOWN)
-    else:
-        forward = step is not None and _RANK[step] > _RANK[CallRecord.Status(record.status)]
-    if forward:
-        changed |= _set(record, "status", step)
-    if step == CallRecord.Status.RINGING:
-        changed |= _fill(record, "ring_time", receipt.status_time)
-    elif step == CallRecord.Status.ANSWERED:
-        changed |= _fill(record, "start_time", receipt.status_time)
-    elif receipt.status_code == CALL_ENDED:
-        changed |= _fill(record, "end_time", receipt.status_time)
-    if not record.is_final and receipt.smart_status_code:
-        changed |= _set(record, "smart_status_code", receipt.smart_status_code)
-    return changed
-
-
-def _records_save(records: list[CallRecord], names: tuple[str, ...] = _RECORD_FIELDS) -> None:
-    """Write the receipt fields of many records in one statement."""
-    now = timezone.now()
-    names = tuple(dict.fromkeys((*names, "updated_at")))
-    for record in records:
-        record.updated_at = now
-    rows_update(CallRecord, [{"id": record.pk, **{name: getattr(record, name) for name in names}} for record in records])
-
-
-# ----- the services -----
-def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
-    """Validate, store and apply one pushed batch. Raises ReceiptInvalid (nothing stored) for a bad batch."""
-    parsed = receipts_parse(message_type=message_type, records=records)
+def receipts_ingest_items(items: list[tuple[str, object]]) -> IngestResult:
+    """Apply (message type, item) pairs, from one push or several, in one transaction."""
+    states: list = [None] * len(items)
     keyed: dict[str, Receipt] = {}
-    for receipt in parsed:
-        keyed.setdefault(_dedup_key(receipt), receipt)
-    kind = _EVENT_KIND[message_type]
+    item_keys: list[str | None] = [None] * len(items)
+    for index, (message_type, item) in enumerate(items):
+        try:
+            receipt = receipt_parse(message_type=message_type, item=item)
+        except PushItemInvalid as error:
+            states[index] = (INVALID, error)
+            continue
+        key = receipt_dedup_key(receipt)
+        keyed.setdefault(key, receipt)
+        item_keys[index] = key
+    if not keyed:
+        return IngestResult(items=tuple(states), stored=0)
 
     with transaction.atomic():
-        stored = existing_values(CallEvent, "dedup_key", list(keyed))
-        fresh = {key: receipt for key, receipt in keyed.items() if key not in stored}
-        call_ids = {r.call_id for r in fresh.values() if r.call_id}
-        out_ids = {r.out_id for r in fresh.values() if r.out_id}
+        stored = {key: (pk, call_pk) for key, pk, call_pk in
+                  CallEvent.objects.filter(dedup_key__in=list(keyed)).values_list("dedup_key", "pk", "call_id")}
+        call_ids = {r.call_id for r in keyed.values() if r.call_id}
+        out_ids = {r.out_id for r in keyed.values() if r.out_id}
         by_call_id: dict[str, CallRecord] = {}
         by_out_id: dict[str, CallRecord] = {}
         loaded: dict[int, tuple] = {}
@@ -356,29 +108,49 @@ def receipts_ingest(*, message_type: str, records: list[dict]) -> IngestResult:
                 by_out_id[record.out_id] = record
 
         now = timezone.now()
-        events, changed = [], {}
-        for key, receipt in fresh.items():
+        events, attach, changed, matched_keys = [], {}, {}, set()
+        for key, receipt in keyed.items():
             record = _match(receipt, by_call_id, by_out_id)
-            if record is not None and receipt_apply(record=record, receipt=receipt):
-                changed[record.pk] = record
-            events.append({
-                "call_id": record.pk if record else None, "kind": kind, "dedup_key": key,
-                "receipt_call_id": receipt.call_id, "receipt_out_id": receipt.out_id, "status_code": receipt.status_code,
-                "message": receipt.status_msg or receipt.smart_status_code, "payload": receipt.raw, "created_at": now,
-            })
-        # A receipt another batch stored meanwhile is skipped: its dedup key is unique.
+            if record is not None:
+                matched_keys.add(key)
+                if receipt_apply(record=record, receipt=receipt):
+                    changed[record.pk] = record
+            if key not in stored:
+                events.append({
+                    "call_id": record.pk if record else None, "kind": _EVENT_KIND[VOICE_REPORT if receipt.final else VOICE_CALL_REPORT],
+                    "dedup_key": key, "receipt_call_id": receipt.call_id, "receipt_out_id": receipt.out_id,
+                    "status_code": receipt.status_code, "message": receipt.status_msg or receipt.smart_status_code,
+                    "payload": receipt.raw, "created_at": now,
+                })
+            elif record is not None and stored[key][1] is None:
+                attach.setdefault(record.pk, []).append(stored[key][0])  # kept unmatched earlier, matched now
+        # A receipt another transaction stored meanwhile is skipped: its dedup key is unique.
         rows_insert(CallEvent, events, skip_conflicts=True)
+        for call_pk, event_pks in attach.items():
+            CallEvent.objects.filter(pk__in=event_pks, call__isnull=True).update(call_id=call_pk)
         # Only the columns this batch touched: in-call steps change three or four, not fourteen.
         touched = {name for pk, record in changed.items() for name, old, new in
-                   zip(_RECORD_FIELDS, loaded[pk], _snapshot(record), strict=True) if old != new}
+                   zip(RECORD_FIELDS, loaded[pk], _snapshot(record), strict=True) if old != new}
         _records_save(list(changed.values()), tuple(sorted(touched)))
         transaction.on_commit(lambda: daily_stats_mark_dirty(days=call_days(*changed.values())))  # the dashboard recounts those days
-    matched = sum(1 for event in events if event["call_id"] is not None)
-    return IngestResult(received=len(parsed), stored=len(events), matched=matched, unmatched=len(events) - matched)
+
+    for index, key in enumerate(item_keys):
+        if key is not None:
+            states[index] = (APPLIED if key in matched_keys else UNMATCHED, None)
+    return IngestResult(items=tuple(states), stored=len(events))
 
 
 def _snapshot(record: CallRecord) -> tuple:
-    return tuple(getattr(record, name) for name in _RECORD_FIELDS)
+    return tuple(getattr(record, name) for name in RECORD_FIELDS)
+
+
+def _records_save(records: list[CallRecord], names: tuple[str, ...] = RECORD_FIELDS) -> None:
+    """Write the receipt fields of many records in one statement."""
+    now = timezone.now()
+    names = tuple(dict.fromkeys((*names, "updated_at")))
+    for record in records:
+        record.updated_at = now
+    rows_update(CallRecord, [{"id": record.pk, **{name: getattr(record, name) for name in names}} for record in records])
 
 
 def _match(receipt: Receipt, by_call_id: dict, by_out_id: dict) -> CallRecord | None:
@@ -399,10 +171,13 @@ def call_record_claim_pending_receipts(*, record: CallRecord) -> int:
     if locked.call_id:
         match |= Q(receipt_call_id=locked.call_id)
     pending = list(CallEvent.objects.select_for_update().filter(match, call__isnull=True,
-                                                                kind__in=list(_MESSAGE_TYPE_OF_KIND)))
+                                                                kind__in=list(MESSAGE_TYPE_OF_KIND)))
     claimed = []
     for event in pending:
-        receipt = receipt_parse(message_type=_MESSAGE_TYPE_OF_KIND[event.kind], item=event.payload)
+        try:
+            receipt = receipt_parse(message_type=MESSAGE_TYPE_OF_KIND[event.kind], item=event.payload)
+        except PushItemInvalid:
+            continue  # stored before today's checks; the inbox keeps the original push
         if _match(receipt, {locked.call_id: locked} if locked.call_id else {}, {locked.out_id: locked}) is None:
             continue
         receipt_apply(record=locked, receipt=receipt)
@@ -416,7 +191,7 @@ def call_record_claim_pending_receipts(*, record: CallRecord) -> int:
 
 
 def _detail_receipt(detail: CallDetail) -> Receipt:
-    state, description, hangup = _text(detail.state), _text(detail.state_desc), _text(detail.hangup_direction)
+    state, description, hangup = push_text(detail.state), push_text(detail.state_desc), push_text(detail.hangup_direction)
     return Receipt(
         final=False, call_id=detail.call_id or "", out_id="", status_code=state[:16],
         # A description that only repeats the code says nothing; the hang-up side comes as a number whose meanings

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import CallerNumber, CallRecord, Mode, Qualification, ReviewStatus, TtsTemplate, VoiceFile
-from notifications.services.receipts import outcome_for
+from notifications.rules.call_state import outcome_for
 
 _serial = itertools.count(1)
 

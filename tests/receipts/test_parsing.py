@@ -1,22 +1,27 @@
-"""Parsing of the provider's receipts: every published example, loose types and the outcome table."""
+"""Parsing of the provider's receipts: every published example, loose types, hostile items and the outcome table."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
 
-from notifications.models import CallRecord
-from notifications.services.receipts import (
+from notifications.aliyun.push import (
     VOICE_CALL_REPORT,
     VOICE_REPORT,
-    ReceiptInvalid,
-    outcome_for,
-    receipts_parse,
+    PushBodyInvalid,
+    PushItemInvalid,
+    push_body_decode,
+    receipt_parse,
 )
+from notifications.models import CallRecord
+from notifications.rules.call_state import outcome_for
 
 from .conftest import example
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def receipts_parse(*, message_type, records):
+    return [receipt_parse(message_type=message_type, item=item) for item in records]
 
 
 @pytest.mark.parametrize(
@@ -58,24 +63,67 @@ def test_loose_types_numbers_empty_times_machine_hangup_and_unknown_smart_code()
 
 
 @pytest.mark.parametrize(
-    "records, message",
+    "item, code",
     [
-        ({"call_id": "1"}, "JSON array"),
-        (["text"], "JSON object"),
-        ([{"status_code": "200000"}], "call_id"),
-        ([{"call_id": "1", "status_code": "200000", "start_time": "yesterday"}], "yesterday"),
-        ([{"call_id": "1", "status_code": "200000", "duration": "long"}], "long"),
-        ([{"call_id": "1", "status_code": ["200000"]}], "200000"),
+        ("text", "not_object"),
+        ({"status_code": "200000"}, "no_ids"),
+        ({"call_id": "1"}, "missing"),
+        ({"call_id": "1", "status_code": "200000", "start_time": "yesterday"}, "bad_time"),
+        ({"call_id": "1", "status_code": "200000", "start_time": "0001-01-01 00:00:00"}, "bad_time"),
+        ({"call_id": "1", "status_code": "200000", "duration": "long"}, "bad_seconds"),
+        ({"call_id": "1", "status_code": "200000", "duration": "1e400"}, "bad_seconds"),
+        ({"call_id": "1", "status_code": "200000", "duration": 9223372036854775808}, "seconds_out_of_range"),
+        ({"call_id": "1", "status_code": "200000", "duration": "-3"}, "bad_seconds"),
+        ({"call_id": "1", "status_code": ["200000"]}, "not_text"),
+        ({"call_id": "x\ud800", "status_code": "200000"}, "surrogate"),
+        ({"call_id": "1", "status_code": "200000", "extra": {"note": "a\u0000b"}}, "nul"),
+        ({"call_id": "1", "status_code": "200000", "dtmf": {"keys": 1}}, "not_text"),
     ],
 )
-def test_malformed_batches_are_refused_with_a_reason(records, message):
-    with translation.override("en"), pytest.raises(ReceiptInvalid, match=message):
-        receipts_parse(message_type=VOICE_REPORT, records=records)
+def test_an_unusable_item_is_refused_with_its_reason(item, code):
+    with pytest.raises(PushItemInvalid) as refused:
+        receipt_parse(message_type=VOICE_REPORT, item=item)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("body", ['[{"call_id": "1", "status_code": "200000", "duration": NaN}]',
+                                  '[{"call_id": "1", "status_code": "200000", "b_duration": Infinity}]',
+                                  '[{"call_id": "1", "status_code": "200000", "duration": 1e400}]'])
+def test_non_finite_numbers_make_their_item_invalid_not_the_body(body):
+    (item,) = push_body_decode(body.encode())
+    with pytest.raises(PushItemInvalid) as refused:
+        receipt_parse(message_type=VOICE_REPORT, item=item)
+    assert refused.value.code == "non_finite"
+
+
+def test_an_item_nested_too_deeply_is_invalid_and_a_body_too_deep_to_read_is_refused():
+    deep_item = '[{"call_id": "1", "status_code": "200000", "x": ' + "[" * 900 + "]" * 900 + "}]"
+    (item,) = push_body_decode(deep_item.encode())
+    with pytest.raises(PushItemInvalid) as refused:
+        receipt_parse(message_type=VOICE_REPORT, item=item)
+    assert refused.value.code == "too_deep"
+    with pytest.raises(PushBodyInvalid) as unreadable:
+        push_body_decode(("[" * 100_000 + "]" * 100_000).encode())
+    assert unreadable.value.code == "too_deep"
+
+
+@pytest.mark.parametrize("body, code", [(b"[{", "not_json"), (b'{"call_id": "1"}', "not_array"), (b"\xff\xfe[]", "not_utf8"),
+                                        (b"", "not_json")])
+def test_a_body_that_is_not_a_json_array_is_refused_whole(body, code):
+    with pytest.raises(PushBodyInvalid) as refused:
+        push_body_decode(body)
+    assert refused.value.code == code
+
+
+def test_a_final_report_with_only_out_id_is_usable():
+    receipt = receipt_parse(message_type=VOICE_REPORT, item={"out_id": "A1", "status_code": "200000"})
+    assert (receipt.call_id, receipt.out_id) == ("", "A1")
 
 
 def test_call_report_needs_status_time():
-    with translation.override("en"), pytest.raises(ReceiptInvalid, match="status_time"):
-        receipts_parse(message_type=VOICE_CALL_REPORT, records=[{"call_id": "1", "status_code": "200201"}])
+    with pytest.raises(PushItemInvalid) as refused:
+        receipt_parse(message_type=VOICE_CALL_REPORT, item={"call_id": "1", "status_code": "200201"})
+    assert refused.value.params == {"field": "status_time"}
 
 
 @pytest.mark.parametrize(

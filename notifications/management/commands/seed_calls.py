@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import CallerNumber, CallEvent, CallRecord, Mode, Qualification, ReviewStatus, TtsTemplate, VoiceFile
-from notifications.services.receipts import outcome_for
+from notifications.rules.call_state import outcome_for
 from notifications.services.stats import daily_stats_rebuild
 
 DAYS = 30
