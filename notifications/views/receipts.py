@@ -28,8 +28,9 @@ from notifications.aliyun.push import (
     receipt_parse,
 )
 from notifications.forms.common import CalendarDateInput, DayOrderCheck
-from notifications.models import CallEvent, ReceiptDelivery
-from notifications.selectors import local_day_bounds
+from notifications.models import AuditEntry, CallEvent, ReceiptDelivery
+from notifications.selectors import call_record_count, local_day_bounds
+from notifications.services.audit import audit_record
 from notifications.services.numbers import payload_mask, text_mask, user_sees_full_numbers
 from notifications.services.receipt_inbox import (
     problem_text,
@@ -127,6 +128,7 @@ def _cursor_key(value: str | None):
 def receipt_delivery_list(request):
     """Every push, newest first, paged by (received_at, id) so an old page costs what the first one does."""
     filterset, queryset = _filtered(request.GET)
+    counted = queryset
     key = _cursor_key(request.GET.get("after"))
     if key is not None:
         received, pk = key
@@ -134,14 +136,11 @@ def receipt_delivery_list(request):
     rows = list(queryset.defer("body").order_by("-received_at", "-id")[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    query = request.GET.copy()
-    query.pop("after", None)
-    next_url = f"?{urlencode({**query.dict(), 'after': _cursor(rows[-1])})}" if more else None
-    waiting = ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).count()
     return render(request, "notifications/receipt_delivery_list.html", {
-        "filter": filterset, "deliveries": rows, "next_url": next_url, "is_first": key is None,
-        "first_url": f"?{urlencode(query.dict())}" if query else "?", "waiting": waiting,
-        "filters_query": urlencode(query.dict()), "time_zone": timezone.get_current_timezone_name(),
+        "filter": filterset, "deliveries": rows, "next_cursor": _cursor(rows[-1]) if more else None, "is_first": key is None,
+        "count": call_record_count(counted), "waiting": ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).count(),
+        "replay_filters": [(name, request.GET[name]) for name in filterset.filters if request.GET.get(name)],
+        "time_zone": timezone.get_current_timezone_name(),
     })
 
 
@@ -204,6 +203,7 @@ def receipt_delivery_replay(request, pk: int):
     delivery = get_object_or_404(ReceiptDelivery, pk=pk)
     receipt_deliveries_replay(deliveries=[delivery])
     logger.info("receipt push %s replayed by %s", delivery.pk, request.user)
+    audit_record(user=request.user, action=AuditEntry.Action.RECEIPT_REPLAY, target=delivery, details={"pushes": 1})
     messages.success(request, _("The push was queued to be applied again."))
     return redirect("notifications:receipt_delivery_detail", pk=delivery.pk)
 
@@ -218,6 +218,8 @@ def receipt_deliveries_replay_filtered(request):
     else:
         count = receipt_deliveries_replay(deliveries=queryset)
         logger.info("%d receipt pushes replayed by %s", count, request.user)
+        audit_record(user=request.user, action=AuditEntry.Action.RECEIPT_REPLAY, target=None,
+                     details={"pushes": count, "filters": {k: v for k, v in request.POST.items() if k in filterset.filters and v}})
         messages.success(request, _("%(count)d pushes were queued to be applied again.") % {"count": count})
     query = {name: value for name, value in request.POST.items() if name in filterset.filters and value}
     return redirect(f"{reverse('notifications:receipt_delivery_list')}?{urlencode(query)}")
