@@ -3,23 +3,24 @@ import json
 import logging
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
-from . import signing
+from . import signing, spec
 from .errors import VmsError, VmsFlowControlled, VmsOutcomeUnknown, VmsRejected, VmsThrottled
 from .results import CallDetail, CallPlaced, VoiceFileAudit
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2017-05-25"
-BEIJING = timezone(timedelta(hours=8))
+BEIJING = spec.BEIJING
 # QueryCallDetailByCallId files a call under a product; which one a TTS notification uses is not documented,
 # so the API's own product is tried first and the other one when nothing is found.
 PROD_IDS = {"tts": ("11010000138001", "11000000300006"), "voice": ("11000000300006", "11010000138001")}
+PROD_IDS["other"] = PROD_IDS["tts"]  # a call placed elsewhere may be either: both are tried
 AUDIT_STATES = {
     "AUDIT_STATE_INIT": "pending", "AUDIT_STATE_UPLOADING": "approved", "AUDIT_STATE_PASS": "approved",
     "AUDIT_STATE_NOT_PASS": "rejected", "AUDIT_STATE_REDOING": "pending", "AUDIT_SATE_CANCEL": "cancelled",
@@ -198,7 +199,7 @@ def _parse_time(value) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+        return spec.parse_provider_time(str(value))  # Beijing wall clock, whatever TIME_ZONE says
     except ValueError:
         return None
 

@@ -47,9 +47,15 @@ _STEP_MEANINGS = {
 
 # Every field a receipt or a detail query may change.
 RECORD_FIELDS = (
-    "call_id", "status", "outcome", "status_code", "smart_status_code", "status_msg", "hangup_direction",
+    "called_number", "call_id", "status", "outcome", "status_code", "smart_status_code", "status_msg", "hangup_direction",
     "originate_time", "ring_time", "start_time", "end_time", "duration", "final_report_at", "updated_at",
 )
+
+
+def callee_number(value) -> str:
+    """The callee as a receipt gives it, kept to what a number holds (the provider masks some digits as `*`)."""
+    text = push_text(value) if isinstance(value, str | int) else ""
+    return "".join(ch for ch in text if ch.isdigit() or ch == "*")[:20]
 
 
 def outcome_for(status_code) -> CallRecord.Outcome:
@@ -90,6 +96,9 @@ def receipt_apply(*, record: CallRecord, receipt: Receipt, from_receipt: bool = 
     unknown" is settled by either when it comes after all.
     """
     changed = _fill(record, "call_id", receipt.call_id)
+    if record.placed_elsewhere:
+        # Our own calls know their callee; one placed elsewhere learns it from the first receipt that names it.
+        changed |= _fill(record, "called_number", callee_number(receipt.raw.get("callee")))
     settles = receipt.final or (not from_receipt and receipt.status_code not in INTERMEDIATE_CODES)
     if settles and (from_receipt or record.final_report_at is None):
         outcome = outcome_for(receipt.status_code)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.aliyun.push import MESSAGE_TYPES, PushBodyInvalid, push_body_decode, push_text
 from notifications.aliyun.spec import parse_provider_time
 from notifications.models import CallEvent, CallRecord, ReceiptDelivery
+from notifications.rules.call_state import callee_number
 from notifications.services.bulk import rows_update
 from notifications.services.receipts import (
     APPLIED,
@@ -254,7 +255,7 @@ def _elsewhere_record_create(*, call_id: str, first_seen) -> CallRecord | None:
 
     events = list(CallEvent.objects.filter(receipt_call_id=call_id, call__isnull=True).order_by("created_at", "id")[:20])
     payloads = [event.payload for event in events if isinstance(event.payload, dict)]
-    callee = next((push_text(p.get("callee")) for p in payloads if push_text(p.get("callee"))), "")
+    callee = next((callee_number(p.get("callee")) for p in payloads if callee_number(p.get("callee"))), "")
     their_out_id = next((e.receipt_out_id for e in events if e.receipt_out_id), "")
     placed_at = _first_time(payloads) or first_seen
     message = _("Placed by another system using this account; known from its receipts.")
@@ -264,7 +265,7 @@ def _elsewhere_record_create(*, call_id: str, first_seen) -> CallRecord | None:
     try:
         with transaction.atomic():
             return CallRecord.objects.create(
-                api=CallRecord.Api.OTHER, mode="", called_number="".join(ch for ch in callee if ch.isdigit() or ch == "*")[:20],
+                api=CallRecord.Api.OTHER, mode="", called_number=callee,
                 out_id=new_out_id(), call_id=call_id, status=CallRecord.Status.ACCEPTED, placed_elsewhere=True,
                 api_message=str(message), created_at=placed_at, sent_at=placed_at,
             )

@@ -32,7 +32,7 @@ _EVENT_KIND = {VOICE_REPORT: CallEvent.Kind.VOICE_REPORT, VOICE_CALL_REPORT: Cal
 MESSAGE_TYPE_OF_KIND = {kind: message_type for message_type, kind in _EVENT_KIND.items()}
 
 # What applying receipts reads: the fields they may change, the keys they match by, the day the call counts in.
-_LOADED_FIELDS = ["id", "out_id", "created_at", *RECORD_FIELDS]
+_LOADED_FIELDS = ["id", "out_id", "created_at", "placed_elsewhere", *RECORD_FIELDS]
 
 APPLIED, UNMATCHED, INVALID = "applied", "unmatched", "invalid"
 

@@ -69,3 +69,29 @@ def test_requery_of_a_call_the_provider_does_not_know_records_an_empty_query(cli
     record.refresh_from_db()
     assert record.status == CallRecord.Status.ACCEPTED
     assert record.events.get().payload == {"found": False}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_call_another_system_placed_on_the_account_becomes_a_call_placed_elsewhere(live_server, vms_simulator, settings):
+    """Another system uses the same account: its receipts reach our webhook and, after the grace period, its call
+    is in our call log, settled by its receipts; a detail query reaches it like one of ours."""
+    from notifications.services.receipt_inbox import receipts_record_placed_elsewhere
+
+    settings.RECEIPT_ELSEWHERE_GRACE_MINUTES = 0
+    vms_simulator.set_receipt_base_url(live_server.url + "/receipts/")
+    vms_simulator.account.add_template("TTS_900001", "您的订单${order}已发货")
+    placed = get_vms_client().single_call_by_tts(called_number="13900004441", tts_code="TTS_900001",
+                                                 tts_params={"order": "A7"}, out_id="crm-77")
+    vms_simulator.drain()
+    # The grace period is over at once here: the inbox run that applied the last push recorded the call.
+    assert receipts_record_placed_elsewhere() == 0
+    record = CallRecord.objects.get(call_id=placed.call_id)
+    assert record.placed_elsewhere and "crm-77" in record.api_message
+    assert (record.status, record.outcome, record.called_number) == (
+        CallRecord.Status.COMPLETED, CallRecord.Outcome.HUNG_UP_EARLY, "13900004441")
+    assert record.events.count() == 5
+
+    from notifications.services.receipts import call_record_requery
+
+    detail = call_record_requery(record=record)
+    assert detail is not None and detail.call_id == placed.call_id

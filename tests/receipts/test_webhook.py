@@ -38,7 +38,7 @@ def test_batch_is_acknowledged_in_the_provider_shape_and_applied(post, make_call
 
 def test_the_body_is_kept_exactly_as_received_with_type_and_size(post, make_call):
     call = make_call()
-    body = ('[ {"call_id": "%s", "status_code": "200000", "status_msg": "执行完成"} ]' % call.call_id).encode()
+    body = ('[ {"call_id": "' + call.call_id + '", "status_code": "200000", "status_msg": "执行完成"} ]').encode()
     post("VoiceReport", body)
     delivery = ReceiptDelivery.objects.get()
     assert bytes(delivery.body) == body
