@@ -85,9 +85,15 @@ def main() -> None:
         (f"call log, page {offset // PAGE_SIZE + 1:,} by cursor", operator, reverse("notifications:call_record_list"),
          {"after": cursor_encode(deep)}),
         ("call log, manager (masked)", manager, reverse("notifications:call_record_list"), {}),
+        ("call log, outcome unknown", operator, reverse("notifications:call_record_list"), {"status": "outcome_unknown"}),
+        ("call log, placed elsewhere", operator, reverse("notifications:call_record_list"), {"placed": "elsewhere"}),
+        ("call log, ours, failed, 7 days", operator, reverse("notifications:call_record_list"),
+         {"placed": "ours", "status": "failed", "range": "7d"}),
         ("dashboard, 30 days", manager, reverse("notifications:home"), {"range": "30d"}),
         ("call detail", operator, reverse("notifications:call_record_detail", args=[sample.pk]), {}),
         ("admin changelist", root, reverse("admin:notifications_callrecord_changelist"), {}),
+        ("admin changelist, placed elsewhere", root, reverse("admin:notifications_callrecord_changelist"),
+         {"placed_elsewhere": "yes"}),
     ]
     if args.only == "export":
         cases = []

@@ -77,8 +77,8 @@ def _setup(prefix: str, count: int):
 
 def _naive(message_type: str, records: list[dict]) -> None:
     """What one would write first: one lookup, one insert and one save per receipt."""
-    from notifications.models import CallEvent, CallRecord
     from notifications.aliyun.push import receipt_dedup_key, receipt_parse
+    from notifications.models import CallEvent, CallRecord
     from notifications.rules.call_state import receipt_apply
 
     for item in records:

@@ -1,7 +1,8 @@
 """Reads shared by the call log, the export, the dashboard and the admin.
 
 The call log pages by keyset on (created_at, id): page 10,000 costs what page 1 costs, and a total is only
-counted up to a cap so a million rows never means a full scan.
+counted up to a cap so a million rows never means a full scan. Each filter leads an index that ends in the log's
+order: status → callrecord_status_idx, who placed it → callrecord_elsewhere_idx (placed_elsewhere, created_at, id).
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -50,12 +51,15 @@ class CallRecordFilter(django_filters.FilterSet):
 
     RANGE_CHOICES = [("today", _("Today")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
     ORDER_CHOICES = [("new", _("Newest first")), ("old", _("Oldest first"))]
+    # Calls another system of the account placed are recorded from their receipts; by default the log shows both.
+    PLACED_CHOICES = [("ours", _("From this console")), ("elsewhere", _("Placed elsewhere"))]
 
     q = django_filters.CharFilter(label=_("Number, CallId or OutId"), method="filter_search",
                                   widget=forms.TextInput(attrs={"placeholder": _("Exact number, CallId or OutId")}))
     range = django_filters.ChoiceFilter(label=_("Quick range"), choices=RANGE_CHOICES, method="filter_range", empty_label=_("Any time"))
     date_from = django_filters.DateFilter(label=_("From"), method="filter_date_from", widget=CalendarDateInput())
     date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=CalendarDateInput())
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CallRecord.Status.choices)
     outcome = django_filters.ChoiceFilter(label=_("Outcome"), choices=CallRecord.Outcome.choices)
     status_code = django_filters.CharFilter(label=_("Status code"))
     api = django_filters.ChoiceFilter(label=_("API"), choices=CallRecord.Api.choices)
@@ -65,6 +69,8 @@ class CallRecordFilter(django_filters.FilterSet):
     callee = django_filters.CharFilter(label=_("Callee"), field_name="called_number")
     # A text box, not a select: one query less per page, and numbers are typed or pasted anyway.
     caller = django_filters.CharFilter(label=_("Caller number"), field_name="caller_number__number")
+    placed = django_filters.ChoiceFilter(label=_("Who placed it"), choices=PLACED_CHOICES, method="filter_placed",
+                                         empty_label=_("Anyone (whole account)"))
     mine = django_filters.BooleanFilter(label=_("Only my calls"), method="filter_mine", widget=forms.CheckboxInput)
     order = django_filters.ChoiceFilter(label=_("Order"), choices=ORDER_CHOICES, method="filter_noop", empty_label=None)
 
@@ -112,6 +118,11 @@ class CallRecordFilter(django_filters.FilterSet):
     def filter_date_to(self, queryset, name, value):
         return queryset.filter(created_at__lt=local_day_bounds(value, value)[1])
 
+    def filter_placed(self, queryset, name, value):
+        # IN, not =: Django writes a boolean equality as `WHERE flag` / `WHERE NOT flag`, which SQLite cannot seek
+        # callrecord_elsewhere_idx (placed_elsewhere, created_at, id) with; it walks that index in the log's order.
+        return queryset.filter(placed_elsewhere__in=[value == "elsewhere"])
+
     def filter_mine(self, queryset, name, value):
         return queryset.filter(requested_by=self.request.user) if value and self.request else queryset
 
@@ -155,7 +166,7 @@ def filters_described(recorded: list[dict]) -> list[list[tuple[str, str]]]:
 # What a line of the call log shows. Parameters, receipt texts and the other times stay in the database: reading
 # and converting them cost more than the page's queries.
 LOG_LINE_FIELDS = ("created_at", "out_id", "called_number", "api", "status", "outcome", "status_code", "duration",
-                   "tts_template", "voice_file", "caller_number", "requested_by")
+                   "tts_template", "voice_file", "caller_number", "requested_by", "placed_elsewhere")
 
 
 def _column_of(model, name: str, key: str) -> Subquery:

@@ -1,46 +1,45 @@
 """The provider account: templates, voice files and numbers the simulator knows, and how it reviews submissions."""
 import json
-import re
 import threading
 
-VARIABLE = re.compile(r"\$\{([^}]*)\}")
-VARIABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-RESERVED_NAMES = {"email", "mobile", "id", "nick", "site"}
-FORBIDDEN_SYMBOLS = set("#/:-%¥$【】[]")  # checked outside ${...}
-CODE_WORDS = ("验证码", "注册码", "校验码", "动态码")
+# The one Django-free module of the console the simulator shares: the provider's published rules.
+from notifications.aliyun import spec
+
+# Reasons in the provider's words, one per problem key of the shared template rules.
+_TEMPLATE_REASONS = {
+    "length": lambda p: f"模板内容长度须为{spec.TEMPLATE_MIN_LENGTH}-{spec.TEMPLATE_MAX_LENGTH}个字符",
+    "name_length": lambda p: f"模板名称不能超过{spec.TEMPLATE_NAME_MAX_LENGTH}个字符",
+    "only_variables": lambda p: "模板不能只由变量组成",
+    "symbols": lambda p: "模板内容含有不支持的特殊符号：" + " ".join(p["symbols"]),
+    "link": lambda p: f"模板内容不能包含链接：{p['link']}",
+    "ip_address": lambda p: f"模板内容不能包含IP地址：{p['ip']}",
+    "adjacent": lambda p: "变量不能相邻",
+    "variable_name": lambda p: "变量名不合规：" + "、".join(p["names"]),
+    "reserved_name": lambda p: "变量名不合规：" + "、".join(p["names"]),
+    "repeated": lambda p: "每个变量只能出现一次",
+    "public_variables": lambda p: f"公共模式语音通知模板最多包含{spec.MAX_PUBLIC_VARIABLES}个变量",
+    "code_variables": lambda p: "验证码模板必须且只能包含一个变量",
+    "code_keyword": lambda p: "验证码模板须包含" + "、".join(spec.CODE_KEYWORDS),
+}
 
 
 def template_variables(content: str) -> list[str]:
-    return VARIABLE.findall(content)
+    return spec.PLACEHOLDER.findall(content)
+
+
+def template_problems(*, content: str, mode: str, template_kind: str, name: str = "") -> list[spec.Problem]:
+    """Every published template rule the submission breaks (the name's length first, as the form checks it first)."""
+    name_problem = spec.template_name_problem(name)
+    return ([name_problem] if name_problem else []) + spec.template_problems(content=content, kind=template_kind, mode=mode)
 
 
 def template_review(*, content: str, mode: str, template_kind: str, name: str = "") -> str:
     """The reason a TTS template is refused under the published template rules, or "" when it passes."""
-    names = template_variables(content)
-    text = VARIABLE.sub("", content)
-    if not 1 <= len(content) <= 1000:
-        return "模板内容长度须为1-1000个字符"
-    if len(name) > 30:
-        return "模板名称不能超过30个字符"
-    if not text.strip():
-        return "模板不能只由变量组成"
-    if any(symbol in text for symbol in FORBIDDEN_SYMBOLS) or "http" in content.lower():
-        return "模板内容含有不支持的特殊符号或链接"
-    if "}${" in content or re.search(r"\}[,，]\$\{", content):
-        return "变量不能相邻"
-    for var in names:
-        if not VARIABLE_NAME.match(var) or var.lower() in RESERVED_NAMES:
-            return f"变量名不合规：{var}"
-    if len(set(names)) != len(names):
-        return "每个变量只能出现一次"
-    if template_kind == "verification":
-        if len(names) != 1:
-            return "验证码模板必须且只能包含一个变量"
-        if not any(word in content for word in CODE_WORDS):
-            return "验证码模板须包含验证码、注册码、校验码或动态码"
-    elif mode == "public" and len(names) > 2:
-        return "公共模式语音通知模板最多包含2个变量"
-    return ""
+    problems = template_problems(content=content, mode=mode, template_kind=template_kind, name=name)
+    if not problems:
+        return ""
+    first = problems[0]
+    return _TEMPLATE_REASONS[first.key](first.params)
 
 
 def voice_file_review(*, name: str, content: str = "") -> str:

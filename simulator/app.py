@@ -14,21 +14,31 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from notifications.aliyun import spec  # the provider's published rules, shared with the console (no Django)
+
 from . import signing
 from .account import Account, template_review, voice_file_review
 from .engine import Engine, post_json
 
 logger = logging.getLogger("simulator")
 
-VERSION = "2017-05-25"
+VERSION = spec.API_VERSION
 HOST_ID = "dyvmsapi.aliyuncs.com"
 NONCE_TTL = 15 * 60
 CLOCK_SKEW = 15 * 60
-PROD_VOICE = "11000000300006"
-PROD_TTS = "11010000138001"
+PROD_VOICE = spec.PROD_ID_VOICE_NOTIFICATION
+PROD_TTS = spec.PROD_ID_VERIFICATION
 CALLED_NUMBER = re.compile(r"^(1\d{10}|0\d{9,11})$")
-URL_LIKE = re.compile(r"(https?://|www\.|\b\d{1,3}(\.\d{1,3}){3}\b|\.(com|cn|net|org)\b)", re.I)
-FLOW_WINDOWS = ((60, 1, "触发分钟级流控Permits:1"), (3600, 5, "触发小时级流控Permits:5"), (86400, 20, "触发天级流控Permits:20"))
+_WINDOW_WORDS = {"minute": "分钟级", "hour": "小时级", "day": "天级"}
+_DAY_SECONDS = spec.FLOW_CONTROL_WINDOWS[-1].length.total_seconds()
+# TtsParam problems of the shared rules in the provider's words, most basic first (the provider names one reason).
+_PARAM_ERRORS = {
+    "missing": (spec.ERROR_MISSING_PARAMETERS, "模板变量缺少对应参数值"),
+    "too_long": (spec.ERROR_PARAM_LENGTH, "参数超出长度限制"),
+    "link": (spec.ERROR_PARAM_URL, "不支持url为变量"),
+    "ip_address": (spec.ERROR_PARAM_URL, "不支持url为变量"),
+    "code_value": (spec.ERROR_PARAMS_ILLEGAL, "验证码只能包含数字和字母"),
+}
 STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden", 404: "404 Not Found", 500: "500 Internal Server Error",
                503: "503 Service Unavailable"}
 
@@ -127,7 +137,7 @@ class Simulator:
                 # The call exists now, but the answer comes later than the client waits.
                 time.sleep(self.config.faults.read_timeout_seconds)
             status = 200
-            if payload.get("Code") == "isv.BUSINESS_LIMIT_CONTROL":
+            if payload.get("Code") == spec.ERROR_FLOW_CONTROL:
                 status = 200  # the SMS-family gateway delivers flow control with HTTP 200
             elif payload.get("Code", "OK") != "OK":
                 status = 400
@@ -232,8 +242,8 @@ class Simulator:
         callee = _required(params, "CalledNumber")
         template = self.account.template(code)
         if template is None or template["status"] != "approved":
-            return _fail("isv.TTS_TEMPLATE_ILLEGAL", "模板不合法(不存在或者未审核通过)")
-        problem = _tts_param_problem(params.get("TtsParam", ""), template)
+            return _fail(spec.ERROR_TTS_TEMPLATE, "模板不合法(不存在或者未审核通过)")
+        problem = tts_param_problem(params.get("TtsParam", ""), template)
         if problem:
             return _fail(*problem)
         return self._place("tts", params, callee, template["mode"], code)
@@ -244,28 +254,25 @@ class Simulator:
         callee = _required(params, "CalledNumber")
         voice_file = self.account.voice_file(code)
         if voice_file is None or voice_file["status"] != "approved":
-            return _fail("isv.VOICE_FILE_ILLEGAL", "语音文件不合法(不存在或者未审核通过)")
+            return _fail(spec.ERROR_VOICE_FILE, "语音文件不合法(不存在或者未审核通过)")
         return self._place("voice", params, callee, voice_file["mode"], code)
 
     def _place(self, api: str, params, callee: str, mode: str, code: str):
         if not CALLED_NUMBER.match(callee):
-            return _fail("isv.MOBILE_NUMBER_ILLEGAL", "号码格式非法")
+            return _fail(spec.ERROR_MOBILE_NUMBER, "号码格式非法")
         show_number = params.get("CalledShowNumber", "")
         if show_number:
             number = self.account.number(show_number)
             if number is None or number["status"] != "active":
-                return _fail("isv.DISPLAY_NUMBER_ILLEGAL", "号码不合法(不属于本账号或未开通)")
+                return _fail(spec.ERROR_DISPLAY_NUMBER, "号码不合法(不属于本账号或未开通)")
             if mode != "dedicated":
-                return _fail("isv.TTS_TEMPLATE_ILLEGAL" if api == "tts" else "isv.VOICE_FILE_ILLEGAL", "模板与外显号码的模式不一致")
+                return _fail(spec.ERROR_TTS_TEMPLATE if api == "tts" else spec.ERROR_VOICE_FILE, "模板与外显号码的模式不一致")
         elif mode != "public":
-            return _fail("isv.DISPLAY_NUMBER_ILLEGAL", "专属模式须指定外显号码")
-        for name, low, high in (("PlayTimes", 1, 3), ("Volume", 0, 100), ("Speed", -500, 500)):
-            value = params.get(name, "")
-            if value != "" and not (_is_int(value) and low <= int(value) <= high):
-                return _fail("isv.INVALID_PARAMETERS", f"参数{name}不合法")
+            return _fail(spec.ERROR_DISPLAY_NUMBER, "专属模式须指定外显号码")
+        problem = call_option_problem(params)
+        if problem:
+            return _fail(*problem)
         out_id = params.get("OutId", "")
-        if len(out_id.encode()) > 15:
-            return _fail("isv.INVALID_PARAMETERS", "参数OutId不合法")
         faults = self.config.faults
         if random.random() < faults.error_5xx_share:
             raise ApiError(500, "isp.SYSTEM_ERROR", "系统异常")
@@ -279,7 +286,7 @@ class Simulator:
             raise ApiError(400, "Throttling.User", "Request was denied due to user flow control.")
         limited = self._flow_control(callee)
         if limited:
-            return _fail("isv.BUSINESS_LIMIT_CONTROL", limited)
+            return _fail(spec.ERROR_FLOW_CONTROL, limited)
         call_id = f"{next(self._call_seq):012d}^{random.randrange(10**11, 10**12)}"
         call = {
             "call_id": call_id, "api": api, "callee": callee, "caller": show_number or f"0571{random.randrange(10**7, 10**8)}",
@@ -299,11 +306,11 @@ class Simulator:
         now = self.clock()
         with self._lock:
             history = self._flow.setdefault(callee, deque())
-            while history and history[0] <= now - 86400:
+            while history and history[0] <= now - _DAY_SECONDS:
                 history.popleft()
-            for seconds, permits, message in FLOW_WINDOWS:
-                if sum(1 for moment in history if moment > now - seconds) >= permits:
-                    return message
+            limit = spec.flow_control_limit(history, now)
+            if limit:
+                return f"触发{_WINDOW_WORDS[limit.window.name]}流控Permits:{limit.window.permits}"
             history.append(now)
         return ""
 
@@ -313,7 +320,7 @@ class Simulator:
         prod_id = _required(params, "ProdId")
         query_date = _required(params, "QueryDate")
         if not _is_int(query_date):
-            return _fail("isv.INVALID_PARAMETERS", "参数QueryDate不合法")
+            return _fail(spec.ERROR_INVALID_PARAMETERS, "参数QueryDate不合法")
         call = self._calls_by_id.get(call_id)
         wanted = PROD_TTS if call and call["api"] == "tts" else PROD_VOICE
         if call is None or call["detail"] is None or prod_id != wanted:
@@ -323,7 +330,7 @@ class Simulator:
     def _query_voice_file_audit(self, params):
         codes = [code for code in _required(params, "VoiceCodes").split(",") if code]
         if len(codes) > 10:
-            return _fail("isv.INVALID_PARAMETERS", "最多查询10个语音文件")
+            return _fail(spec.ERROR_INVALID_PARAMETERS, "最多查询10个语音文件")
         states = {"approved": "AUDIT_STATE_PASS", "rejected": "AUDIT_STATE_NOT_PASS", "pending": "AUDIT_STATE_INIT"}
         data = []
         for code in codes:
@@ -391,27 +398,34 @@ class Simulator:
         logger.warning("simulator could not deliver the review decision for %s", review.get("ref"))
 
 
-def _tts_param_problem(raw: str, template: dict) -> tuple[str, str] | None:
-    variables = template["variables"]
+def tts_param_problem(raw: str, template: dict) -> tuple[str, str] | None:
+    """(error code, message) for a TtsParam the provider refuses for this template, or None."""
     if raw == "":
         values = {}
     else:
         try:
             values = json.loads(raw)
         except ValueError:
-            return "isv.INVALID_PARAMETERS", "TtsParam不是合法的JSON"
+            return spec.ERROR_INVALID_PARAMETERS, "TtsParam不是合法的JSON"
         if not isinstance(values, dict):
-            return "isv.INVALID_PARAMETERS", "TtsParam须为JSON对象"
-    missing = [name for name in variables if name not in values]
-    if missing:
-        return "isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值"
-    texts = [str(value) for value in values.values()]
-    if sum(len(text) for text in texts) >= 250:
-        return "isv.PARAM_LENGTH_LIMIT", "参数超出长度限制"
-    if any(URL_LIKE.search(text) for text in texts):
-        return "isv.PARAM_NOT_SUPPORT_URL", "不支持url为变量"
-    if template["kind"] == "verification" and not all(text.isascii() and text.isalnum() for text in texts):
-        return "isv.TEMPLATE_PARAMS_ILLEGAL", "验证码只能包含数字和字母"
+            return spec.ERROR_INVALID_PARAMETERS, "TtsParam须为JSON对象"
+    kind = spec.KIND_VERIFICATION if template["kind"] == "verification" else spec.KIND_NOTIFICATION
+    found = {problem.key for problems in spec.param_problems(variables=template["variables"], values=values, kind=kind).values()
+             for problem in problems}
+    for key, error in _PARAM_ERRORS.items():
+        if key in found:
+            return error
+    return None
+
+
+def call_option_problem(params: dict) -> tuple[str, str] | None:
+    """(error code, message) for PlayTimes, Volume, Speed or OutId outside the published limits, or None."""
+    for name, bounds in spec.CALL_OPTION_RANGES.items():
+        value = params.get(name, "")
+        if value != "" and not (_is_int(value) and spec.range_problem(int(value), bounds) is None):
+            return spec.ERROR_INVALID_PARAMETERS, f"参数{name}不合法"
+    if spec.out_id_problem(params.get("OutId", "")):
+        return spec.ERROR_INVALID_PARAMETERS, "参数OutId不合法"
     return None
 
 

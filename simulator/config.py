@@ -32,11 +32,23 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+DEFAULT_RECEIPT_BASE_URL = "http://127.0.0.1:8000/receipts/"
+
+
+def _receipt_base_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_RECEIPT_BASE_URL
+    value = value.strip()
+    if not value:
+        return ""
+    return value if value.endswith("/") else value + "/"  # the push path is appended as <type>/<token>/
+
+
 @dataclass
 class SimulatorConfig:
     access_key_id: str
     access_key_secret: str
-    receipt_base_url: str = "http://127.0.0.1:8000/receipts/"
+    receipt_base_url: str = DEFAULT_RECEIPT_BASE_URL
     receipt_token: str = ""
     # Simulated seconds per real second are 1 / time_scale: 0.1 plays a 40 s call in 4 s.
     time_scale: float = 0.1
@@ -63,7 +75,8 @@ class SimulatorConfig:
         return cls(
             access_key_id=env.get("SIMULATOR_ACCESS_KEY_ID") or access_key_id,
             access_key_secret=env.get("SIMULATOR_ACCESS_KEY_SECRET") or access_key_secret,
-            receipt_base_url=env.get("SIMULATOR_RECEIPT_BASE_URL") or "http://127.0.0.1:8000/receipts/",
+            # Set but empty switches pushing off (receipts are kept for inspection); unset means the default.
+            receipt_base_url=_receipt_base_url(env.get("SIMULATOR_RECEIPT_BASE_URL")),
             receipt_token=env.get("SIMULATOR_RECEIPT_TOKEN") or receipt_token,
             time_scale=_env_float("SIMULATOR_TIME_SCALE", 0.1),
             qps_tts=int(_env_float("SIMULATOR_QPS_TTS", 1000)),

@@ -9,11 +9,12 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from notifications.aliyun import spec  # pure: the provider's time format, shared with the console
 
 logger = logging.getLogger("simulator")
 
-BEIJING = timezone(timedelta(hours=8))
 RETRY_DELAYS = (60, 300, 600)  # simulated seconds after a failed push, as the provider documents
 
 # Outcome by the callee's last digit: (final status_code, smart_status_code, rings, answered, talk seconds, receipts).
@@ -34,7 +35,8 @@ NO_ANSWER_RING_SECONDS = 40
 
 
 def beijing(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+    """The provider's wall-clock form of a moment (Beijing time), "" when there is none."""
+    return spec.format_provider_time(moment)
 
 
 class Engine:

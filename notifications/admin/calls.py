@@ -6,8 +6,10 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.dialing import BlockedNumberForm
-from notifications.models import BlockedNumber, CallEvent, CallRecord
+from notifications.models import AuditEntry, BlockedNumber, CallEvent, CallRecord
 from notifications.selectors import COUNT_CAP, call_record_count
+from notifications.services.audit import audit_record
+from notifications.services.numbers import shown_masked, user_sees_full_numbers
 from notifications.templatetags.times import stamp
 
 
@@ -25,6 +27,16 @@ class BlockedNumberAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if not change:
+            audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBER_ADDED, target=obj, details={"reason": obj.reason})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBER_REMOVED, target=obj, details={"reason": obj.reason})
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:  # one entry per number, as the console writes them
+            self.delete_model(request, obj)
 
 
 
@@ -54,6 +66,25 @@ class ProviderRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and not user_sees_full_numbers(request.user):
+            shown_masked(obj)  # these pages only show the record (no change is accepted), so masking in memory is safe
+        return obj
+
+    def get_changelist(self, request, **kwargs):
+        return MaskedChangeList
+
+
+class MaskedChangeList(ChangeList):
+    """A list whose rows show numbers masked to a staff user without `view_full_number`."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if not user_sees_full_numbers(request.user):
+            for obj in self.result_list:
+                shown_masked(obj)
+
 
 class CallEventInline(admin.TabularInline):
     model = CallEvent
@@ -63,6 +94,19 @@ class CallEventInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if user_sees_full_numbers(request.user):
+            return formset
+
+        class MaskedEvents(formset):  # the provider's messages can name the callee
+            def get_queryset(self):
+                if not hasattr(self, "_masked"):
+                    self._masked = [shown_masked(event) for event in super().get_queryset()]
+                return self._masked
+
+        return MaskedEvents
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -70,12 +114,28 @@ class CallEventInline(admin.TabularInline):
         return False
 
 
-class CallRecordChangeList(ChangeList):
+class CallRecordChangeList(MaskedChangeList):
     # The columns the list shows: converting the other times and texts of fifty rows cost more than the query.
     LISTED = ("out_id", "created_at", "called_number", "api", "status", "outcome", "status_code", "duration", "requested_by__username")
 
     def get_queryset(self, request, exclude_parameters=None):
         return super().get_queryset(request, exclude_parameters).only(*self.LISTED)
+
+
+class PlacedElsewhereFilter(admin.SimpleListFilter):
+    """Calls another system of the account placed, or ours. Django's own boolean filter writes `WHERE flag`, which
+    SQLite cannot seek callrecord_elsewhere_idx with; an IN list can (as the call log's filter does)."""
+
+    title = _("placed elsewhere")
+    parameter_name = "placed_elsewhere"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Placed elsewhere")), ("no", _("From this console"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(placed_elsewhere__in=[self.value() == "yes"])
+        return queryset
 
 
 @admin.register(CallRecord)
@@ -85,7 +145,8 @@ class CallRecordAdmin(ProviderRecordAdmin):
     list_display = ("out_id", "created", "called_number", "api_name", "status_name", "outcome_name", "status_code", "duration",
                     "requested_by")
     list_select_related = ("requested_by",)
-    list_filter = ("status", "outcome", "api", "mode")
+    # Status lists every state, "outcome unknown" and "unclear, being checked" included.
+    list_filter = ("status", "outcome", "api", "mode", PlacedElsewhereFilter)
     date_hierarchy = "created_at"
     # Exact matches on indexed columns: LIKE '%…%' or the admin's "=" (iexact) would scan a million rows.
     search_fields = ("out_id__exact", "call_id__exact", "called_number__exact")

@@ -1,5 +1,6 @@
 """VoiceAdmin models, one module per entity group."""
 
+from .audit import AuditEntry
 from .calls import BlockedNumber, CallEvent, CallRecord
 from .choices import Mode, Purpose, ReviewStatus
 from .history import CallExport, DailyCallStat, DailyStatDirtyDay, NumberAccess
@@ -8,6 +9,7 @@ from .operations import PeriodicRun
 from .register import CallerNumber, Qualification, TtsTemplate, VoiceFile
 
 __all__ = [
+    "AuditEntry",
     "BlockedNumber",
     "CallEvent",
     "CallExport",

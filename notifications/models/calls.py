@@ -145,7 +145,8 @@ class CallRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.out_id} → {self.called_number}"
+        # Not the callee: this text reaches the admin's titles, raw-id labels and history, and logs, whoever reads them.
+        return self.out_id
 
     @property
     def is_final(self) -> bool:

@@ -74,7 +74,10 @@ class CallExport(models.Model):
 
 
 class NumberAccess(models.Model):
-    """Audit: a user saw the full (unmasked) callee number of a call."""
+    """Audit: a user saw the full (unmasked) callee number of a call.
+
+    No longer written: migration 0007 copied these rows into `AuditEntry` (the audit log), which records the views from
+    then on. Kept for one release so rolling 0007 back loses nothing."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user"))
     call = models.ForeignKey(CallRecord, on_delete=models.CASCADE, related_name="+", verbose_name=_("call"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from notifications.aliyun.push import Receipt, push_text
-from notifications.models import CallRecord
+from notifications.models import CallEvent, CallRecord
 
 _S = CallRecord.Status
 # In-call steps (reference §6.5) and the status each one proves the call reached.
@@ -66,10 +66,15 @@ def outcome_for(status_code) -> CallRecord.Outcome:
     return _OUTCOMES.get(code, CallRecord.Outcome.FAILED)
 
 
-def status_code_meaning(status_code) -> str:
-    """Words for a status code as an event carries it: an in-call step, or the outcome a final code means."""
+# Events whose code is a receipt status code (reference §6.5). An API answer's or a retry's code ("OK",
+# "Throttling.User") is the provider's request answer, not a call status: it has no outcome.
+_STATUS_CODE_KINDS = frozenset({CallEvent.Kind.CALL_REPORT, CallEvent.Kind.VOICE_REPORT, CallEvent.Kind.DETAIL_QUERY})
+
+
+def status_code_meaning(status_code, *, kind: str) -> str:
+    """Words for a status code as an event of `kind` carries it: an in-call step, or the outcome a final code means."""
     code = push_text(status_code)
-    if not code:
+    if not code or kind not in _STATUS_CODE_KINDS:
         return ""
     return str(_STEP_MEANINGS.get(code) or outcome_for(code).label)
 

@@ -1,33 +1,30 @@
 """Dialing rules (DESIGN §3 step 1, reference §3.1, §5.1): what the provider would refuse, checked before any call.
 
 Every function is pure: it takes plain values and returns a list of ValidationErrors (empty when the value is
-acceptable), so the service can put each error next to the field it is about.
+acceptable), so the service can put each error next to the field it is about. The provider's own rules come from
+`notifications.aliyun.spec` (which the simulator applies too); this module words them and adds the console's own
+policies (a blank value, a value for a variable the template does not have).
 """
-import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.models.choices import Mode, Purpose, ReviewStatus
+from notifications.aliyun import spec
+from notifications.models.choices import Mode, ReviewStatus
 
-PLAY_TIMES_RANGE = (1, 3)
-VOLUME_RANGE = (0, 100)
-SPEED_RANGE = (-500, 500)
-MAX_PARAM_TOTAL = 250  # all values together must stay *under* this many characters
+PLAY_TIMES_RANGE = spec.PLAY_TIMES_RANGE
+VOLUME_RANGE = spec.VOLUME_RANGE
+SPEED_RANGE = spec.SPEED_RANGE
+MAX_PARAM_TOTAL = spec.MAX_PARAM_TOTAL  # all values together must stay *under* this many characters
 # Provider flow control per qualification + purpose + callee (reference §5.1): (window, calls allowed in it).
-FLOW_CONTROL_WINDOWS = ((timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(hours=24), 20))
-
-_LINK = re.compile(r"https?|www\.|://|\b[a-z0-9-]+\.(?:com|cn|net|org|top|xyz|io|cc|me|info|vip|link|ly)\b", re.IGNORECASE)
-_CODE_VALUE = re.compile(r"[A-Za-z0-9]+")
+FLOW_CONTROL_WINDOWS = tuple((window.length, window.permits) for window in spec.FLOW_CONTROL_WINDOWS)
 
 
 def _range_error(value: int | None, bounds: tuple[int, int], message) -> list[ValidationError]:
-    low, high = bounds
-    if value is None or low <= value <= high:
-        return []
-    return [ValidationError(message, code="range", params={"min": low, "max": high})]
+    problem = spec.range_problem(value, bounds)
+    return [ValidationError(message, code=problem.key, params=dict(problem.params))] if problem else []
 
 
 def check_play_times(value: int | None) -> list[ValidationError]:
@@ -87,40 +84,50 @@ def param_errors(*, variables: list[str], values: dict[str, str], kind: str) -> 
     def add(name: str, error: ValidationError) -> None:
         errors.setdefault(name, []).append(error)
 
+    # Console policy on top of the provider's "missing": a blank value would be read out as silence.
+    blank = {name for name in variables if values.get(name) is None or not str(values[name]).strip()}
     for name in variables:
-        value = values.get(name)
-        if value is None or not str(value).strip():
+        if name in blank:
             add(name, ValidationError(_("Enter a value for this variable."), code="required"))
-            continue
-        if _LINK.search(value):
-            add(name, ValidationError(_("Links and web addresses cannot be read out; remove them."), code="link"))
-        if kind == Purpose.VERIFICATION and not _CODE_VALUE.fullmatch(value):
-            add(name, ValidationError(_("A verification code may contain only letters and digits."), code="code_value"))
+    for name, problems in spec.param_problems(variables=variables, values=values, kind=kind).items():
+        if name in blank or (name and name not in variables):
+            continue  # one message is enough; an extra name is refused as a whole below
+        for problem in problems:
+            add(name, _param_error(problem))
+    # Console policy: a value for a variable the template lacks is a typo or the wrong template.
     extra = sorted(set(values) - set(variables))
     if extra:
         add("", ValidationError(_("The template has no variable named %(names)s."), code="extra", params={"names": ", ".join(extra)}))
-    total = sum(len(str(value)) for value in values.values())
-    if total >= MAX_PARAM_TOTAL:
-        add("", ValidationError(
-            _("All values together have %(total)d characters; they must stay under %(max)d."),
-            code="too_long", params={"total": total, "max": MAX_PARAM_TOTAL},
-        ))
     return errors
+
+
+def _param_error(problem: spec.Problem) -> ValidationError:
+    if problem.key == "link":
+        return ValidationError(_("Links and web addresses cannot be read out; remove them."), code="link")
+    if problem.key == "ip_address":
+        return ValidationError(_("IP addresses cannot be read out; remove %(ip)s."), code="ip_address",
+                               params={"ip": problem.params["ip"]})
+    if problem.key == "code_value":
+        return ValidationError(_("A verification code may contain only letters and digits."), code="code_value")
+    if problem.key == "too_long":
+        return ValidationError(
+            _("All values together have %(total)d characters; they must stay under %(max)d."),
+            code="too_long", params=dict(problem.params),
+        )
+    raise ValueError(f"no message for parameter problem {problem.key!r}")
 
 
 def flow_control_error(*, previous_calls: list[datetime], now: datetime) -> ValidationError | None:
     """The provider allows 1 call a minute, 5 an hour and 20 a day to one callee (failed calls count too)."""
-    for window, allowed in FLOW_CONTROL_WINDOWS:
-        in_window = sorted(t for t in previous_calls if t > now - window)
-        if len(in_window) >= allowed:
-            # The oldest call in the window must leave it before another one is allowed.
-            wait = in_window[-allowed] + window - now
-            minutes = max(1, -(-int(wait.total_seconds()) // 60))
-            return ValidationError(
-                _flow_control_message(window, minutes), code="flow_control",
-                params={"count": len(in_window), "allowed": allowed, "minutes": minutes},
-            )
-    return None
+    limit = spec.flow_control_limit(previous_calls, now)
+    if limit is None:
+        return None
+    wait = limit.free_at - now
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    return ValidationError(
+        _flow_control_message(limit.window.length, minutes), code="flow_control",
+        params={"count": limit.count, "allowed": limit.window.permits, "minutes": minutes},
+    )
 
 
 def _flow_control_message(window: timedelta, minutes: int) -> str:

@@ -1,7 +1,8 @@
 """CSV export of a filtered call log: streamed with constant memory and recorded in `CallExport`.
 
 The database writes the CSV itself, so a row never becomes a Python object: PostgreSQL with `COPY (SELECT …) TO
-STDOUT`, SQLite with one `printf()` per row. Local times and masked numbers are computed in SQL on both.
+STDOUT`, SQLite with one `printf()` per row. Local times, masked numbers, choices named in words and text made safe
+from spreadsheet formulas are computed in SQL on both.
 """
 import csv
 import io
@@ -15,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, F, Func, Max, Min, QuerySet
+from django.db.models import Case, CharField, F, Func, Max, Min, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import CallExport, CallRecord
+from notifications.models import CallExport, CallRecord, Mode
 from notifications.services.sqlite_printing import block_printed
 
 # Ids per block of lines SQLite prints in one step. At 1,000,000 calls, 2,500 against 10,000 cut the web process's
@@ -28,38 +29,102 @@ PRINT_BLOCK = 2_500
 PRINTERS = 2  # helper processes printing a large SQLite export
 COPY_CHUNK = 256 * 1024
 
-# (header, value expression) — the call log's columns, then every receipt field.
+# How a column's cells are written:
+TIME = "time"  # a moment in the company's time zone, written by the console
+PLAIN = "plain"  # a number or a choice's code, written by the console
+WORDS = "words"  # a choice named in the reader's language (the code has its own column)
+TEXT = "text"  # what people or the provider typed: neutralised against spreadsheet formulas
+NUMBER = "number"  # the callee: masked for roles that see masked numbers, then as TEXT
+
+# (header, field, kind) — the call log's columns, then every receipt field.
 COLUMNS = (
-    (lambda: _("Created at"), "created_at"),
-    (lambda: _("OutId"), "out_id"),
-    (lambda: _("CallId"), "call_id"),
-    (lambda: _("API"), "api"),
-    (lambda: _("Mode"), "mode"),
-    (lambda: _("TTS template"), "tts_template__name"),
-    (lambda: _("Voice file"), "voice_file__name"),
-    (lambda: _("Callee"), "called_number"),
-    (lambda: _("Caller number"), "caller_number__number"),
-    (lambda: _("Placed by"), "requested_by__username"),
-    (lambda: _("Status"), "status"),
-    (lambda: _("Outcome"), "outcome"),
-    (lambda: _("Status code"), "status_code"),
-    (lambda: _("Smart status code"), "smart_status_code"),
-    (lambda: _("Status message"), "status_msg"),
-    (lambda: _("Hung up by"), "hangup_direction"),
-    (lambda: _("Originated at"), "originate_time"),
-    (lambda: _("Rang at"), "ring_time"),
-    (lambda: _("Answered at"), "start_time"),
-    (lambda: _("Ended at"), "end_time"),
-    (lambda: _("Duration (s)"), "duration"),
-    (lambda: _("Final receipt at"), "final_report_at"),
-    (lambda: _("RequestId"), "request_id"),
-    (lambda: _("API code"), "api_code"),
+    (lambda: _("Created at"), "created_at", TIME),
+    (lambda: _("OutId"), "out_id", TEXT),
+    (lambda: _("CallId"), "call_id", TEXT),
+    (lambda: _("API"), "api", WORDS),
+    (lambda: _("API (code)"), "api", PLAIN),
+    (lambda: _("Placed elsewhere"), "placed_elsewhere", WORDS),
+    (lambda: _("Mode"), "mode", WORDS),
+    (lambda: _("Mode (code)"), "mode", PLAIN),
+    (lambda: _("TTS template"), "tts_template__name", TEXT),
+    (lambda: _("Voice file"), "voice_file__name", TEXT),
+    (lambda: _("Callee"), "called_number", NUMBER),
+    (lambda: _("Caller number"), "caller_number__number", TEXT),
+    (lambda: _("Placed by"), "requested_by__username", TEXT),
+    (lambda: _("Status"), "status", WORDS),
+    (lambda: _("Status (code)"), "status", PLAIN),
+    (lambda: _("Outcome"), "outcome", WORDS),
+    (lambda: _("Outcome (code)"), "outcome", PLAIN),
+    (lambda: _("Status code"), "status_code", TEXT),
+    (lambda: _("Smart status code"), "smart_status_code", TEXT),
+    (lambda: _("Status message"), "status_msg", TEXT),
+    (lambda: _("Hung up by"), "hangup_direction", WORDS),
+    (lambda: _("Hung up by (code)"), "hangup_direction", TEXT),  # the provider's own spelling, whatever it is
+    (lambda: _("Originated at"), "originate_time", TIME),
+    (lambda: _("Rang at"), "ring_time", TIME),
+    (lambda: _("Answered at"), "start_time", TIME),
+    (lambda: _("Ended at"), "end_time", TIME),
+    (lambda: _("Duration (s)"), "duration", PLAIN),
+    (lambda: _("Final receipt at"), "final_report_at", TIME),
+    (lambda: _("RequestId"), "request_id", TEXT),
+    (lambda: _("API code"), "api_code", TEXT),
 )
-CALLEE = [field for _label, field in COLUMNS].index("called_number")
-TIMES = [i for i, (_label, field) in enumerate(COLUMNS) if field in {"created_at", "originate_time", "ring_time", "start_time",
-                                                                      "end_time", "final_report_at"}]
-# Values the console itself writes (times, durations, choice values) never hold a comma, quote or line break.
-PLAIN = {*TIMES, *(i for i, (_label, field) in enumerate(COLUMNS) if field in {"api", "mode", "status", "outcome", "duration"})}
+# Cells SQLite prints without quotes: what the console writes itself never holds a comma, quote or line break.
+UNQUOTED = {index for index, (_label, _field, kind) in enumerate(COLUMNS) if kind in {TIME, PLAIN}}
+
+# A text cell a spreadsheet would run as a formula (OWASP: one starting with = + - @ tab or CR) is written with an
+# apostrophe in front. Apostrophes already leading such a cell count as part of it, so that taking one apostrophe off
+# a cell matching FORMULA_START always gives the text back. A whole or decimal number (-5, +3.5) is no formula: kept.
+FORMULA_START = "^'*[-=+@\t\r]"
+NUMBER_TEXT = "^[-+]?[0-9]+([.][0-9]+)?$"
+# The first characters that may start one (tab, CR, ', +, -, =, @): a cheap test that spares most cells the rest.
+_RISKY_FIRST = "9, 13, 39, 43, 45, 61, 64"
+
+
+def _choice_words() -> dict[str, dict]:
+    """Each choice column's codes and their names in the active language."""
+    return {
+        "api": dict(CallRecord.Api.choices),
+        "mode": dict(Mode.choices),
+        "status": dict(CallRecord.Status.choices),
+        "outcome": dict(CallRecord.Outcome.choices),
+        "hangup_direction": {"user": _("Callee"), "platform": _("Platform")},
+        "placed_elsewhere": {True: _("Yes"), False: _("No")},
+    }
+
+
+class FormulaSafe(Func):
+    """A text cell that a spreadsheet shows and never runs (see FORMULA_START), computed in SQL.
+
+    `first` is a cheaper expression whose text starts with the same character as the cell's (the number a mask is
+    made of): most cells are settled by their first character alone, and the cell is then computed once.
+    """
+
+    output_field = CharField()
+
+    def __init__(self, expression, first=None, **extra):
+        super().__init__(expression, expression if first is None else first, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        (sql, params), (first, first_params) = (compiler.compile(expression) for expression in self.source_expressions)
+        # `< 65` before the list: a letter or a Chinese character is settled by one comparison.
+        return (
+            f"CASE WHEN ascii({first}) < 65 AND ascii({first}) IN ({_RISKY_FIRST}) AND {sql} ~ %s AND {sql} !~ %s "
+            f"THEN '''' || {sql} ELSE {sql} END",
+            (*first_params, *first_params, *params, FORMULA_START, *params, NUMBER_TEXT, *params, *params),
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite has no regular expressions: the same tests with ltrim() and GLOB.
+        (sql, params), (first, first_params) = (compiler.compile(expression) for expression in self.source_expressions)
+        rest = "substr(VALUE, 2)"
+        number = (f"unicode(VALUE) IN (43, 45) AND {rest} <> '' AND {rest} NOT GLOB '*[^0-9.]*' AND {rest} NOT GLOB '*.*.*' "
+                  f"AND {rest} NOT GLOB '.*' AND {rest} NOT GLOB '*.'")
+        test = f"unicode(ltrim(VALUE, '''')) IN (9, 13, 43, 45, 61, 64) AND NOT ({number}) THEN '''' || VALUE ELSE VALUE END"
+        return (
+            f"CASE WHEN unicode({first}) IN ({_RISKY_FIRST}) AND {test.replace('VALUE', sql)}",
+            (*first_params, *tuple(params) * test.count("VALUE")),
+        )
 
 
 class MaskedNumber(Func):
@@ -173,15 +238,21 @@ def call_export_finish(*, export: CallExport, rows: int) -> None:
 def call_export_rows(*, queryset: QuerySet, masked: bool, export: CallExport | None = None) -> Iterator[str | bytes]:
     """CSV (BOM first so Excel reads UTF-8) of every row in `queryset`, in id (creation) order.
 
+    Headers and choices are named in the language active now (the request's), not when the response is sent.
     The export record is updated when the stream ends, with the number of rows actually sent.
     """
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([label() for label, _field in COLUMNS])
-    yield "\ufeff" + buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow([label() for label, _field, _kind in COLUMNS])
+    words = {field: {code: str(word) for code, word in named.items()} for field, named in _choice_words().items()}
+    return _streamed("\ufeff" + buffer.getvalue(), queryset, masked=masked, words=words, export=export)
+
+
+def _streamed(header: str, queryset: QuerySet, *, masked: bool, words: dict, export: CallExport | None) -> Iterator[str | bytes]:
+    yield header
     sent = 0
     try:
         rows = _rows_copied if connection.vendor == "postgresql" else _rows_printed
-        for chunk, rows_so_far in rows(queryset, masked=masked):
+        for chunk, rows_so_far in rows(queryset, masked=masked, words=words):
             sent = rows_so_far
             yield chunk
     except EmptyResultSet:  # filters that no row can match (a value outside the choices): the header alone
@@ -191,16 +262,28 @@ def call_export_rows(*, queryset: QuerySet, masked: bool, export: CallExport | N
             call_export_finish(export=export, rows=sent)
 
 
-def _columns(*, masked: bool, shifts=()) -> list:
-    return [
-        LocalTimeText(F(field), shifts) if index in TIMES else MaskedNumber(F(field)) if masked and index == CALLEE else field
-        for index, (_label, field) in enumerate(COLUMNS)
-    ]
+def _columns(*, masked: bool, words: dict, shifts=()) -> list:
+    def cell(field: str, kind: str):
+        if kind == TIME:
+            return LocalTimeText(F(field), shifts)
+        if kind == WORDS:
+            return _choice_named(field, words[field])
+        if kind == NUMBER:
+            return FormulaSafe(MaskedNumber(F(field)), first=F(field)) if masked else FormulaSafe(F(field))
+        return FormulaSafe(F(field)) if kind == TEXT else field
+
+    return [cell(field, kind) for _label, field, kind in COLUMNS]
 
 
-def _rows_copied(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[bytes, int]]:
+def _choice_named(field: str, words: dict) -> Case:
+    """The choice's name; a value no choice names (blank, or the provider's own spelling) as it is, made formula-safe."""
+    return Case(*(When(**{field: code}, then=Value(word)) for code, word in words.items()),
+                default=Value("") if field == "placed_elsewhere" else FormulaSafe(F(field)), output_field=CharField())
+
+
+def _rows_copied(queryset: QuerySet, *, masked: bool, words: dict) -> Iterator[tuple[bytes, int]]:
     """(CSV bytes, rows so far) straight from PostgreSQL's COPY."""
-    sql, params = queryset.order_by("id").values_list(*_columns(masked=masked)).query.sql_with_params()
+    sql, params = queryset.order_by("id").values_list(*_columns(masked=masked, words=words)).query.sql_with_params()
     lines = 0
     pending = bytearray()
     with connection.cursor() as cursor:
@@ -215,7 +298,7 @@ def _rows_copied(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[bytes, i
         yield bytes(pending), cursor.cursor.rowcount  # exact, once COPY has finished
 
 
-def _rows_printed(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[str, int]]:
+def _rows_printed(queryset: QuerySet, *, masked: bool, words: dict) -> Iterator[tuple[str, int]]:
     """(CSV text, rows so far) from SQLite, which prints each row and joins a block of ids into one text.
 
     A large export is printed by PRINTERS helper processes, so it uses as many cores; at most PRINTERS + 1 blocks
@@ -227,7 +310,7 @@ def _rows_printed(queryset: QuerySet, *, masked: bool) -> Iterator[tuple[str, in
     # A call's other times follow its creation by minutes; a day either side covers clocks that disagree.
     shifts = utc_shifts(timezone.get_current_timezone(), (earliest.date() if earliest else today) - timedelta(days=1),
                         today + timedelta(days=1))
-    lines = queryset.annotate(csv_line=CsvLine(*_columns(masked=masked, shifts=shifts), plain=PLAIN))
+    lines = queryset.annotate(csv_line=CsvLine(*_columns(masked=masked, words=words, shifts=shifts), plain=UNQUOTED))
     lines = lines.order_by("id").values_list("csv_line")
     ids = CallRecord.objects.aggregate(first=Min("id"), last=Max("id"))
     if ids["first"] is None:

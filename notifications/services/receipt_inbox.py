@@ -16,11 +16,13 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications import work
 from notifications.aliyun.push import MESSAGE_TYPES, PushBodyInvalid, push_body_decode, push_text
 from notifications.aliyun.spec import parse_provider_time
 from notifications.models import CallEvent, CallRecord, ReceiptDelivery
 from notifications.rules.call_state import callee_number
 from notifications.services.bulk import rows_update
+from notifications.services.calls_create import new_out_id
 from notifications.services.receipts import (
     APPLIED,
     INVALID,
@@ -193,9 +195,7 @@ def receipt_deliveries_replay(*, deliveries) -> int:
     with transaction.atomic():
         count = ReceiptDelivery.objects.filter(pk__in=ids).update(state=ReceiptDelivery.State.PENDING)
         if count:
-            from notifications import jobs  # the job layer is imported lazily: it imports the services
-
-            jobs.inbox_wake()
+            work.inbox_wake()
     logger.info("receipt inbox: %d pushes queued for replay", count)
     return count
 
@@ -251,8 +251,6 @@ def receipts_record_placed_elsewhere(*, now=None) -> int:
 
 
 def _elsewhere_record_create(*, call_id: str, first_seen) -> CallRecord | None:
-    from notifications.services.dialing import _new_out_id as new_out_id
-
     events = list(CallEvent.objects.filter(receipt_call_id=call_id, call__isnull=True).order_by("created_at", "id")[:20])
     payloads = [event.payload for event in events if isinstance(event.payload, dict)]
     callee = next((callee_number(p.get("callee")) for p in payloads if callee_number(p.get("callee"))), "")

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from notifications.models import CallerNumber, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.templates import template_errors
 from notifications.services import provider_sync
+from notifications.services.audit import Action, audit_record
+from notifications.services.qualification_gate import APPROVE, qualification_problem
 
 # Code a view uses to tell a stale or forged state change (403) from a form mistake (shown next to the field).
 WRONG_STATE = "wrong_state"
@@ -40,6 +42,11 @@ def resource_submit(*, resource: Qualification | VoiceFile | TtsTemplate, user) 
     status = _lock_status(resource)
     if status not in (ReviewStatus.DRAFT, ReviewStatus.REJECTED):
         raise ValidationError(_("Only drafts and rejected items can be submitted for review."), code=WRONG_STATE)
+    if _needs_provider_code(resource):
+        # Refused here, not first when dialled: the provider reviews content only under an approved qualification.
+        problem = qualification_problem(resource.qualification_id)
+        if problem:
+            raise ValidationError(problem, code="qualification")
     if isinstance(resource, TtsTemplate):
         errors = template_errors(content=resource.content, kind=resource.kind, mode=resource.mode)
         if errors:
@@ -77,6 +84,9 @@ def resource_record_decision(
     fields = ["status", "reviewed_by", "reviewed_at", "reject_reason", "updated_at"]
     if approved:
         if _needs_provider_code(resource):
+            problem = qualification_problem(resource.qualification_id, action=APPROVE)
+            if problem:
+                raise ValidationError(problem, code="qualification")
             code_field = "voice_code" if isinstance(resource, VoiceFile) else "tts_code"
             if not code:
                 raise ValidationError({"code": _("Enter the code the provider gave this item.")})
@@ -99,6 +109,8 @@ def resource_record_decision(
     except IntegrityError:
         # Another item took the same code between our check and our write.
         raise ValidationError({"code": _("This code already belongs to another item.")}) from None
+    audit_record(user=decided_by, action=Action.REVIEW_DECISION, target=resource,
+                 details={"status": resource.status, "code": code if approved else "", "reason": resource.reject_reason})
     if approved:
         transaction.on_commit(lambda: provider_sync.publish_approved(resource))
     return resource
@@ -123,6 +135,7 @@ def caller_number_set_status(*, number: CallerNumber, status: str, user) -> Call
             raise ValidationError(_("The number's qualification must be approved before the number can be active."), code="qualification")
     number.status = status
     number.save(update_fields=["status", "updated_at"])
+    audit_record(user=user, action=Action.NUMBER_TRANSITION, target=number, details={"from": current, "to": status})
     if status == CallerNumber.Status.ACTIVE:
         transaction.on_commit(lambda: provider_sync.publish_approved(number))
     return number

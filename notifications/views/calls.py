@@ -35,7 +35,7 @@ def _live_context(record: CallRecord, *, full_numbers: bool) -> dict:
         payload = event.payload if full_numbers else payload_mask(event.payload)
         # Shown as the provider sent it (JSON, Chinese text unescaped), not as a Python dict.
         event.payload_text = json.dumps(payload, ensure_ascii=False, indent=2)
-        event.status_meaning = status_code_meaning(event.status_code)
+        event.status_meaning = status_code_meaning(event.status_code, kind=event.kind)
         if not full_numbers:
             event.message = text_mask(event.message)
     if not full_numbers:
@@ -62,7 +62,7 @@ def call_record_detail(request, pk: int):
 @require_GET
 @permission_required("notifications.view_callrecord", raise_exception=True)
 def call_record_status(request, pk: int):
-    """The status card and timeline as HTML fragments, polled by the detail page until the call is final.
+    """The status card, the provider-answer card and the timeline as HTML fragments, polled by the detail page until the call is final.
 
     Masked as the page is; not audited again (the page's own view was), it is polled every few seconds."""
     record = _record(pk)
@@ -72,6 +72,7 @@ def call_record_status(request, pk: int):
         "final": record.is_final,
         "status_html": render_to_string("notifications/includes/call_status_card.html", context, request=request),
         "timeline_html": render_to_string("notifications/includes/call_timeline.html", context, request=request),
+        "answer_html": render_to_string("notifications/includes/call_answer_card.html", context, request=request),
     })
 
 

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from notifications.forms.dialing import BlockedNumberForm, DialForm, TtsDialForm, VoiceDialForm
 from notifications.models import BlockedNumber, CallRecord, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.templates import render_preview
-from notifications.services.dialing import blocked_number_create, blocked_number_delete, call_record_create
+from notifications.services.audit import Action, audit_record
+from notifications.services.blocked_numbers import blocked_number_create, blocked_number_delete
+from notifications.services.calls_create import call_record_create
 from notifications.services.numbers import number_mask, user_sees_full_numbers
 
 
@@ -44,6 +46,7 @@ def _dial(request, *, form_class: type[DialForm], model, template_name: str):
         except ValidationError as error:
             form.add_service_errors(error)
         else:
+            audit_record(user=request.user, action=Action.DIAL, target=record, details={"callee": record.called_number})
             messages.success(request, _("The call was queued and is being sent to the provider."))
             return redirect("notifications:call_record_detail", pk=record.pk)
     values = {name: form[f"param_{name}"].value() or "" for name in resource.variables} if model is TtsTemplate and resource else {}
@@ -99,6 +102,7 @@ def blocked_number_create_view(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            audit_record(user=request.user, action=Action.BLOCKED_NUMBER_ADDED, target=blocked, details={"reason": blocked.reason})
             shown = blocked.number if full_numbers else number_mask(blocked.number)
             messages.success(request, _("%(number)s is on the do-not-call list now.") % {"number": shown})
             if call is not None:
@@ -112,6 +116,7 @@ def blocked_number_create_view(request):
 def blocked_number_delete_view(request, pk: int):
     blocked = get_object_or_404(BlockedNumber, pk=pk)
     blocked_number_delete(blocked=blocked, user=request.user)
+    audit_record(user=request.user, action=Action.BLOCKED_NUMBER_REMOVED, target=blocked, details={"reason": blocked.reason})
     shown = blocked.number if user_sees_full_numbers(request.user) else number_mask(blocked.number)
     messages.success(request, _("%(number)s can be called again.") % {"number": shown})
     target = request.POST.get("next", "")

@@ -2,13 +2,14 @@
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from notifications.forms.history import DashboardRangeForm
 from notifications.models import CallRecord
 from notifications.selectors import call_record_count
-from notifications.services.stats import daily_stats_refresh_dirty, dashboard_figures
+from notifications.services.stats import OUTCOME_UNKNOWN, daily_stats_refresh_dirty, dashboard_figures
 from notifications.views.history.charts import bar_chart, share_bars
 
 IN_FLIGHT_SHOWN = 10
@@ -25,7 +26,8 @@ def home(request):
     first, last = form.days()
     daily_stats_refresh_dirty(first=first, last=last)
     figures = dashboard_figures(first=first, last=last)
-    outcomes = dict(CallRecord.Outcome.choices)
+    # "Outcome unknown" is a final status, shown as its own bucket beside the outcomes.
+    outcomes = {**dict(CallRecord.Outcome.choices), OUTCOME_UNKNOWN: CallRecord.Status.OUTCOME_UNKNOWN.label}
     # An IN list of the open statuses, not NOT IN the final ones, so the (status, created_at) index serves it.
     open_statuses = [status for status in CallRecord.Status if status not in CallRecord.FINAL_STATUSES]
     in_flight = CallRecord.objects.filter(status__in=open_statuses).select_related("tts_template", "voice_file")
@@ -33,6 +35,8 @@ def home(request):
         "form": form,
         "first": first,
         "last": last,
+        # The same days in the call log, for the figures that link to their calls.
+        "range_query": urlencode({"date_from": first.isoformat(), "date_to": last.isoformat()}),
         "figures": figures,
         "day_chart": bar_chart(
             [(date_format(row["day"], "m-d"), row["count"]) for row in figures["by_day"]], title=_("Calls placed per day")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from notifications import work
 from notifications.aliyun.push import (
     MAX_ITEM_DEPTH,
     MESSAGE_TYPES,
@@ -73,9 +74,7 @@ def receipt_webhook(request, message_type: str, token: str):
     delivery = receipt_delivery_store(message_type=message_type, body=body)
     if delivery.state == ReceiptDelivery.State.INVALID:
         return _refusal(400, problem_text(delivery.problems[0]))
-    from notifications import jobs  # entry point: the job layer applies the push off this request
-
-    jobs.inbox_wake()
+    work.inbox_wake()  # a job applies the push, off this request
     return JsonResponse(ACK, json_dumps_params={"ensure_ascii": False})
 
 

@@ -1,4 +1,6 @@
 """Qualifications, caller numbers, voice files and TTS templates: list, detail, create, edit and lifecycle actions."""
+import os
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -23,6 +25,7 @@ from notifications.forms.register import (
     VoiceFileFilter,
     VoiceFileForm,
 )
+from notifications.http_ranges import ranged_file_response
 from notifications.models import CallerNumber, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.templates import render_preview
 from notifications.services import register as register_services
@@ -214,16 +217,22 @@ def qualification_licence(request, pk: int):
         raise Http404(_("No licence scan is stored for this qualification.")) from None
     content_type = content_type_of(handle.read(262))
     handle.seek(0)
-    return FileResponse(handle, content_type=content_type)
+    # Always a download, never shown inline: an uploaded PDF or image is not run in our origin. nosniff and the
+    # sandboxing policy hold even if a browser tries to render it anyway.
+    response = FileResponse(handle, content_type=content_type, as_attachment=True,
+                            filename=os.path.basename(qualification.licence.name))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @permission_required("notifications.view_voicefile", raise_exception=True)
 def voice_file_audio(request, pk: int):
-    """The recording for the page's player, served to permitted users only."""
+    """The recording for the page's player, served to permitted users only, a part at a time as the player seeks."""
     voice_file = get_object_or_404(VoiceFile, pk=pk)
     content_type = "audio/mpeg" if voice_file.audio_format == VoiceFile.Format.MP3 else "audio/wav"
     try:
-        return FileResponse(voice_file.audio.open("rb"), content_type=content_type)
+        return ranged_file_response(request, voice_file.audio.open("rb"), content_type=content_type, etag=voice_file.sha256)
     except (FileNotFoundError, ValueError):
         raise Http404(_("The recording is missing from storage.")) from None
 

@@ -1,4 +1,4 @@
-// Call detail page: poll the status endpoint every 2 s and swap the status card and timeline until the call is final.
+// Call detail page: poll the status endpoint every 2 s and swap the status card, the provider-answer card and the timeline until the call is final.
 (function () {
   "use strict";
   var root = document.getElementById("va-call");
@@ -6,6 +6,7 @@
   var url = root.dataset.statusUrl;
   var statusSlot = document.getElementById("va-call-status-slot");
   var timelineSlot = document.getElementById("va-call-timeline-slot");
+  var answerSlot = document.getElementById("va-call-answer-slot");
   var openPayloads = function () {
     // Keep the payloads someone opened open across refreshes.
     return Array.prototype.map.call(timelineSlot.querySelectorAll("details"), function (d) { return d.open; });
@@ -17,6 +18,7 @@
         var open = openPayloads();
         statusSlot.innerHTML = data.status_html;
         timelineSlot.innerHTML = data.timeline_html;
+        if (answerSlot && data.answer_html) { answerSlot.innerHTML = data.answer_html; }
         timelineSlot.querySelectorAll("details").forEach(function (d, i) { d.open = !!open[i]; });
         if (!data.final) { window.setTimeout(poll, 2000); }
       })

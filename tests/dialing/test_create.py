@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from notifications.models import BlockedNumber, CallerNumber, CallRecord, ReviewStatus
-from notifications.services.dialing import call_record_create
+from notifications.services.calls_create import call_record_create
 
 from .conftest import make_qualification, make_template, queued_call
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 from notifications import jobs
 from notifications.aliyun import get_vms_client
 from notifications.models import CallEvent, CallRecord
-from notifications.services.dialing import MAX_SEND_ATTEMPTS, call_record_dispatch, calls_dispatch_due, calls_follow_up
+from notifications.services.calls_dispatch import MAX_SEND_ATTEMPTS, call_record_dispatch, calls_dispatch_due, calls_dispatch_waiting
+from notifications.services.calls_follow_up import calls_follow_up
 from notifications.services.receipts import receipts_ingest
 
 from .conftest import queued_call
@@ -127,14 +128,29 @@ def test_server_error_is_unknown_and_not_retried(on_simulator, notice):
     assert on_simulator.calls == []
 
 
-def test_unknown_call_without_any_news_is_settled_without_redialling(on_simulator, notice):
+def test_unknown_call_without_any_news_ends_outcome_unknown_not_failed(on_simulator, notice):
+    # A read timeout or a killed worker leaves no CallId even when the call rang: it may have been placed.
     record = queued_call(notice, status=CallRecord.Status.UNKNOWN, sent_at=timezone.now() - timedelta(hours=1))
     assert calls_follow_up().settled == 1
     record.refresh_from_db()
-    assert record.status == CallRecord.Status.FAILED
+    assert record.status == CallRecord.Status.OUTCOME_UNKNOWN
+    assert record.is_final
     assert record.outcome == CallRecord.Outcome.UNKNOWN
-    assert "not redialled" in record.api_message
+    assert "cannot be known" in record.api_message and "not redialled" in record.api_message
+    [note] = record.events.filter(kind=CallEvent.Kind.NOTE)
+    assert note.message == record.api_message
     assert on_simulator.calls == []
+    assert calls_follow_up().settled == 0  # final: left alone from now on
+
+
+def test_accepted_call_with_no_result_for_a_day_ends_outcome_unknown(on_simulator, notice):
+    record = queued_call(notice, status=CallRecord.Status.ACCEPTED, call_id="116012854210^102781401",
+                         sent_at=timezone.now() - timedelta(hours=25))
+    CallEvent.objects.create(call=record, kind=CallEvent.Kind.DETAIL_QUERY)  # queried lately: no query this run
+    assert calls_follow_up().settled == 1
+    record.refresh_from_db()
+    assert (record.status, record.outcome) == (CallRecord.Status.OUTCOME_UNKNOWN, CallRecord.Outcome.UNKNOWN)
+    assert "within a day" in record.api_message
 
 
 def test_throttled_once_then_accepted_is_one_call(on_simulator, notice, inline_jobs, django_capture_on_commit_callbacks):
@@ -150,7 +166,7 @@ def test_throttled_once_then_accepted_is_one_call(on_simulator, notice, inline_j
 
 def test_throttled_every_time_fails_after_bounded_attempts(on_simulator, notice, inline_jobs, monkeypatch,
                                                           django_capture_on_commit_callbacks):
-    monkeypatch.setattr("notifications.services.dialing.RETRY_BASE_SECONDS", 0.0)
+    monkeypatch.setattr("notifications.services.calls_dispatch.RETRY_BASE_SECONDS", 0.0)
     on_simulator.set_faults(throttle_share=1.0)
     record = queued_call(notice)
     with django_capture_on_commit_callbacks(execute=True):
@@ -199,23 +215,21 @@ def test_follow_up_queries_the_detail_of_a_call_whose_receipts_were_lost(receipt
     assert len(receipts_kept.calls) == 1
 
 
-def test_follow_up_re_enqueues_a_call_whose_job_was_lost(on_simulator, notice, inline_jobs, django_capture_on_commit_callbacks):
-    record = queued_call(notice)
-    CallRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
-    fresh = queued_call(notice, called_number="13900001231")  # its wake-up may still be on its way
-    with django_capture_on_commit_callbacks(execute=True):
-        summary = calls_follow_up()
+def test_dispatch_wake_up_sends_calls_whose_wake_up_was_lost(on_simulator, notice, inline_jobs):
+    record = queued_call(notice)  # recorded, but its wake-up died with a worker
+    later = queued_call(notice, called_number="13900001231", dispatch_after=timezone.now() + timedelta(minutes=1))
+    summary = calls_dispatch_waiting()
     record.refresh_from_db()
-    fresh.refresh_from_db()
-    assert summary.requeued == 1
-    assert (record.status, fresh.status) == (CallRecord.Status.ACCEPTED, CallRecord.Status.ACCEPTED)
-    assert sorted(call["OutId"] for call in on_simulator.calls) == sorted([record.out_id, fresh.out_id])
-    with django_capture_on_commit_callbacks(execute=True):
-        assert calls_follow_up().requeued == 0  # nothing left waiting: no spare run
+    assert (summary.waiting, summary.claimed) == (1, 1)
+    assert str(summary) == "1 queued calls were due, 1 sent"
+    assert record.status == CallRecord.Status.ACCEPTED
+    assert [call["OutId"] for call in on_simulator.calls] == [record.out_id]
+    assert CallRecord.objects.get(pk=later.pk).status == CallRecord.Status.QUEUED  # waits for its backoff
+    assert calls_dispatch_waiting().waiting == 0  # nothing left waiting: no spare run
 
 
 def test_dispatcher_sends_every_due_call_once_in_batches_oldest_first(on_simulator, notice, monkeypatch, inline_jobs):
-    monkeypatch.setattr("notifications.services.dialing.DISPATCH_BATCH", 3)
+    monkeypatch.setattr("notifications.services.calls_dispatch.DISPATCH_BATCH", 3)
     records = [queued_call(notice, called_number=f"1390000{n:04d}") for n in range(7)]
     later = queued_call(notice, called_number="13900009999", dispatch_after=timezone.now() + timedelta(minutes=1))
     jobs.calls_dispatch_job()

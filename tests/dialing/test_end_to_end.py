@@ -8,7 +8,7 @@ import requests
 from django.utils import timezone
 
 from notifications.models import CallRecord
-from notifications.services.dialing import calls_follow_up
+from notifications.services.calls_follow_up import calls_follow_up
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from notifications import jobs
+from notifications import jobs, work
 from notifications.models import CallRecord
-from notifications.services.dialing import call_record_create
+from notifications.services.calls_create import call_record_create
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -20,12 +20,12 @@ def queue():
 
     queue = django_rq.get_queue("default")
     queue.empty()
-    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY, jobs.DISPATCH_WAKE_KEY)
+    queue.connection.delete(work.DISPATCH_WAKE_KEY)
     yield queue
     queue.empty()
     for job_id in queue.scheduled_job_registry.get_job_ids():
         queue.scheduled_job_registry.remove(job_id, delete_job=True)
-    queue.connection.delete(jobs.FOLLOW_UP_CHAIN_KEY, jobs.DISPATCH_WAKE_KEY)
+    queue.connection.delete(work.DISPATCH_WAKE_KEY)
 
 
 def drain(queue) -> None:
@@ -38,8 +38,8 @@ def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notic
     records = [call_record_create(tts_template=notice, called_number=f"1390000123{n}", params={"name": "张三", "order": "A1"})
                for n in range(3)]
     assert queue.count == 1  # one dispatcher run for the three calls
-    assert len(queue.scheduled_job_registry.get_job_ids()) == 1  # the first dial started the follow-up chain
-    jobs.enqueue(jobs.calls_dispatch_job)  # a duplicated run
+    assert queue.scheduled_job_registry.get_job_ids() == []  # no chain to start: the cron process ticks the follow-up
+    work.run_soon(work.DISPATCH_JOB)  # a duplicated run
     assert queue.count == 2
     assert all(CallRecord.objects.get(pk=r.pk).status == CallRecord.Status.QUEUED for r in records)
 
@@ -52,7 +52,7 @@ def test_calls_are_sent_by_a_worker_through_the_queue(queue, on_simulator, notic
 
 
 def test_a_full_batch_wakes_another_run_and_no_call_is_sent_twice(queue, on_simulator, notice, monkeypatch):
-    monkeypatch.setattr("notifications.services.dialing.DISPATCH_BATCH", 2)
+    monkeypatch.setattr("notifications.services.calls_dispatch.DISPATCH_BATCH", 2)
     monkeypatch.setattr("notifications.jobs.DISPATCH_JOB_SECONDS", 0)  # hand over after every batch
     records = [call_record_create(tts_template=notice, called_number=f"1390000200{n}", params={"name": "张三", "order": "A1"})
                for n in range(5)]
@@ -64,10 +64,14 @@ def test_a_full_batch_wakes_another_run_and_no_call_is_sent_twice(queue, on_simu
     assert set(CallRecord.objects.values_list("status", "attempts")) == {(CallRecord.Status.ACCEPTED, 1)}
 
 
-def test_follow_up_is_scheduled_once(queue):
-    assert jobs.follow_up_schedule() is True
-    assert jobs.follow_up_schedule() is False
-    assert len(queue.scheduled_job_registry.get_job_ids()) == 1
+@pytest.mark.django_db(transaction=False)
+def test_a_commit_hook_never_fails_when_redis_is_away(notice, settings, django_capture_on_commit_callbacks):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.RQ_QUEUES = {"default": {"URL": settings.REDIS_URL}}
+    with django_capture_on_commit_callbacks(execute=True):
+        record = call_record_create(tts_template=notice, called_number="13900001239", params={"name": "张三", "order": "A1"})
+    # The dial is kept; the periodic dispatcher wake-up sends it once Redis is back.
+    assert CallRecord.objects.get(pk=record.pk).status == CallRecord.Status.QUEUED
 
 
 def test_throttled_call_is_retried_by_the_scheduler_and_dialled_once(queue, on_simulator, notice):

@@ -91,3 +91,24 @@ def test_flow_control_allows_twenty_calls_a_day():
 def test_per_user_rate_limit():
     assert rules.rate_limit_error(calls_last_minute=9, limit=10) is None
     assert rules.rate_limit_error(calls_last_minute=10, limit=10).code == "rate_limit"
+
+
+def test_ip_addresses_and_bare_domains_are_refused_in_values():
+    for value, code in (("请回电 1.2.3.4", "ip_address"), ("地址 2001:db8::1", "ip_address"), ("详见example.cn", "link"),
+                        ("登录12306.cn", "link")):
+        errors = rules.param_errors(variables=["name"], values={"name": value}, kind=Purpose.NOTIFICATION)
+        assert codes(errors["name"]) == [code], value
+    error = rules.param_errors(variables=["name"], values={"name": "请回电 1.2.3.4"}, kind=Purpose.NOTIFICATION)["name"][0]
+    assert "1.2.3.4" in error.message % error.params
+    for value in ("明天10:30", "版本1.2.3", "Mr.Wang"):
+        assert rules.param_errors(variables=["name"], values={"name": value}, kind=Purpose.NOTIFICATION) == {}, value
+
+
+def test_a_blank_value_gets_one_message():
+    errors = rules.param_errors(variables=["code"], values={"code": " "}, kind=Purpose.VERIFICATION)
+    assert codes(errors["code"]) == ["required"]
+
+
+def test_the_flow_control_windows_are_the_providers():
+    assert [(window, allowed) for window, allowed in rules.FLOW_CONTROL_WINDOWS] == [
+        (timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(hours=24), 20)]

@@ -120,3 +120,21 @@ def test_rule_verification_code_keyword():
 def test_every_broken_rule_gets_its_own_message():
     errors = rules.template_errors(content="${mobile}${mobile}#", kind=Purpose.VERIFICATION, mode=Mode.PUBLIC)
     assert {"symbols", "reserved_name", "adjacent", "only_variables", "repeated", "code_keyword"} <= set(codes(errors))
+
+
+@pytest.mark.parametrize("content", ["请访问www.example.com了解详情", "详情见example.cn。", "登录12306.cn购票", "访问例子.中国"])
+def test_rule_no_links_without_a_scheme(content):
+    errors = rules.check_links(content)
+    assert codes(errors) == ["link"]
+    found = errors[0].params["link"]
+    assert found and found in content and found in str(errors[0].message % errors[0].params)
+
+
+def test_rule_dotted_numbers_that_are_no_link_or_ip():
+    for content in ("重量3.5公斤", "版本1.2.3已发布", "王先生Mr.Wang您好"):
+        assert rules.check_links(content) == rules.check_ip_addresses(content) == [], content
+
+
+def test_rule_a_space_or_punctuation_does_not_separate_variables():
+    for content in ("您好${a} ${b}欢迎", "您好${a}、${b}欢迎", "您好${a}。${b}欢迎"):
+        assert codes(rules.check_adjacent_variables(content)) == ["adjacent"], content

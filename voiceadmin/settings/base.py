@@ -37,6 +37,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Content-Security-Policy on every page; Cache-Control: no-store for signed-in users.
+    "notifications.middleware.SecurityHeadersMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -58,6 +60,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.health_banner",
             ],
         },
     },
@@ -116,6 +119,18 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles come only from our static files (no inline <script>, on*= handlers or style= attributes);
+# Bootstrap draws its select arrows and close buttons with data: SVG images.
+# Empty (as in .env.example) means this default, never "no policy".
+CONTENT_SECURITY_POLICY = env("DJANGO_CONTENT_SECURITY_POLICY", default="") or (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# Path prefix -> policy for third-party pages we do not template: django-rq's dashboard has inline scripts.
+CONTENT_SECURITY_POLICY_EXCEPTIONS = {
+    "/admin/rq/": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+}
 
 # Queue: RQ on Redis when REDIS_URL is set, otherwise jobs run in-process (embedded default).
 REDIS_URL = env("REDIS_URL", default="")
@@ -133,6 +148,16 @@ ALIYUN_VMS_SIGNATURE_VERSION = env("ALIYUN_VMS_SIGNATURE_VERSION", default="v1")
 ALIYUN_VMS_CONNECT_TIMEOUT = env.float("ALIYUN_VMS_CONNECT_TIMEOUT", default=3.0)
 ALIYUN_VMS_READ_TIMEOUT = env.float("ALIYUN_VMS_READ_TIMEOUT", default=10.0)
 RECEIPT_WEBHOOK_TOKEN = env("RECEIPT_WEBHOOK_TOKEN", default="local-receipt-token" if DEBUG else None)
+# More accepted tokens, comma-separated, so the token can be rotated without losing a push: add the new one here,
+# switch the provider to it, then remove the old one. RECEIPT_WEBHOOK_TOKEN stays accepted beside these.
+RECEIPT_WEBHOOK_TOKENS = [token.strip() for token in env.str("RECEIPT_WEBHOOK_TOKENS", default="").split(",") if token.strip()]
+
+# The receipt inbox: the largest push kept (a larger one gets 413), how long pushes are kept, and how long a
+# receipt may stay unmatched before it is recorded as a call placed elsewhere (our own call's receipt can beat
+# the API's answer by the length of a read timeout; a few minutes is plenty).
+RECEIPT_BODY_MAX_BYTES = env.int("RECEIPT_BODY_MAX_BYTES", default=1_048_576)
+RECEIPT_INBOX_KEEP_DAYS = env.int("RECEIPT_INBOX_KEEP_DAYS", default=90)
+RECEIPT_ELSEWHERE_GRACE_MINUTES = env.float("RECEIPT_ELSEWHERE_GRACE_MINUTES", default=15)
 
 # The simulator's control API (review decisions, account sync). Empty with the real provider.
 SIMULATOR_CONTROL_URL = env("SIMULATOR_CONTROL_URL", default="")
@@ -142,17 +167,59 @@ SIMULATOR_CONSOLE_URL = env("SIMULATOR_CONSOLE_URL", default="http://127.0.0.1:8
 # Dialing: per-user limit on test calls, and when the follow-up queries, settles and re-enqueues calls.
 DIAL_RATE_LIMIT_PER_MINUTE = env.int("DIAL_RATE_LIMIT_PER_MINUTE", default=10)
 CALL_DETAIL_QUERY_AFTER_MINUTES = env.float("CALL_DETAIL_QUERY_AFTER_MINUTES", default=5)
-CALL_QUEUED_STALE_MINUTES = env.float("CALL_QUEUED_STALE_MINUTES", default=2)
+# How long a call may take from acceptance to its end, how late a receipt may still come (the provider's push retries),
+# and how long past the client's timeouts a send may stay `sending` before it counts as interrupted (a killed worker).
+CALL_EXPECTED_SECONDS = env.float("CALL_EXPECTED_SECONDS", default=180)
+CALL_RECEIPT_RETRY_WINDOW_MINUTES = env.float("CALL_RECEIPT_RETRY_WINDOW_MINUTES", default=20)
+CALL_SENDING_GRACE_SECONDS = env.float("CALL_SENDING_GRACE_SECONDS", default=60)
 CALL_FOLLOW_UP_INTERVAL_SECONDS = env.int("CALL_FOLLOW_UP_INTERVAL_SECONDS", default=60)
+# The other periodic tasks (notifications/cron.py): the dispatcher wake-up for queued calls left waiting, the receipt
+# inbox's safety-net run (pushes whose wake-up was lost; receipts unmatched past their grace), and pruning the inbox.
+CALL_DISPATCH_WAKE_INTERVAL_SECONDS = env.int("CALL_DISPATCH_WAKE_INTERVAL_SECONDS", default=30)
+RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_APPLY_INTERVAL_SECONDS", default=30)
+RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", default=3600)
 
 # Call history: mask callee numbers for users without the view_full_number permission.
 PHONE_MASKING = env.bool("PHONE_MASKING", default=True)
 
+# System health (the System health page, the console's banner, `manage.py health`): when each check turns warning or
+# critical. A periodic task is stale (warning) after HEALTH_STALE_INTERVALS of its intervals without a run, critical
+# after HEALTH_CRITICAL_INTERVALS; HEALTH_TASK_INTERVALS (name=seconds,...) sets intervals for tasks without a setting.
+HEALTH_STALE_INTERVALS = env.float("HEALTH_STALE_INTERVALS", default=3)
+HEALTH_CRITICAL_INTERVALS = env.float("HEALTH_CRITICAL_INTERVALS", default=10)
+HEALTH_TASK_INTERVALS = env.dict("HEALTH_TASK_INTERVALS", cast={"value": float}, default={})
+HEALTH_QUEUED_WARNING_SECONDS = env.float("HEALTH_QUEUED_WARNING_SECONDS", default=120)  # oldest due call still queued
+HEALTH_QUEUED_CRITICAL_SECONDS = env.float("HEALTH_QUEUED_CRITICAL_SECONDS", default=600)
+HEALTH_SENDING_WARNING_SECONDS = env.float("HEALTH_SENDING_WARNING_SECONDS", default=120)  # a call stuck in `sending`
+HEALTH_SENDING_CRITICAL_SECONDS = env.float("HEALTH_SENDING_CRITICAL_SECONDS", default=900)
+HEALTH_UNKNOWN_WARNING_MINUTES = env.float("HEALTH_UNKNOWN_WARNING_MINUTES", default=60)  # a call still unclear
+HEALTH_UNKNOWN_CRITICAL_MINUTES = env.float("HEALTH_UNKNOWN_CRITICAL_MINUTES", default=1500)  # past the 24 h close-out
+HEALTH_INBOX_WARNING_SECONDS = env.float("HEALTH_INBOX_WARNING_SECONDS", default=10)  # oldest push not yet applied
+HEALTH_INBOX_CRITICAL_SECONDS = env.float("HEALTH_INBOX_CRITICAL_SECONDS", default=120)
+HEALTH_RECEIPT_SILENCE_MINUTES = env.float("HEALTH_RECEIPT_SILENCE_MINUTES", default=30)  # accepted calls, no receipt since
+HEALTH_REDIS_TIMEOUT_SECONDS = env.float("HEALTH_REDIS_TIMEOUT_SECONDS", default=1.0)
+HEALTH_BANNER_CACHE_SECONDS = env.float("HEALTH_BANNER_CACHE_SECONDS", default=5)  # the banner's report is shared this long
+HEALTH_PAGE_REFRESH_SECONDS = env.int("HEALTH_PAGE_REFRESH_SECONDS", default=10)
+
+# The receipt webhook's token is in its path: the request and server loggers (every 4xx/5xx line, runserver's access
+# log) hide it before any handler sees the record, and the console handler hides it in anything else that gets there.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_webhook_token": {"()": "notifications.logging.RedactWebhookToken"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_webhook_token"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_webhook_token"]},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_webhook_token"]},
+        # Django's own settings for runserver's access log, plus the filter.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["redact_webhook_token"]},
+    },
 }

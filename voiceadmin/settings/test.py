@@ -27,3 +27,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: the live server and the simulator's pushes write from other threads, and only a
     # file database honours the busy timeout instead of failing at once with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"voiceadmin-test-{os.getpid()}.sqlite3")}  # noqa: F405
+# Each page computes the health banner afresh: a report cached by one test would show in the next.
+HEALTH_BANNER_CACHE_SECONDS = 0

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from notifications.models import CallerNumber, CallRecord, ReviewStatus, TtsTemplate, VoiceFile
-from notifications.services.dialing import call_record_create
+from notifications.services.calls_create import call_record_create
 
 WAIT_SECONDS = 15.0  # for the job to send the call and store its CallId
 

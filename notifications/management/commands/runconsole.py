@@ -43,9 +43,12 @@ class Command(BaseCommand):
         try:
             self._wait_for(simulator, settings.SIMULATOR_CONTROL_URL + "account")
             provider_sync.publish_account()
-            # Retries with backoff and the periodic follow-up run in this process: no Redis in the embedded mode.
-            jobs.scheduler.start()
-            jobs.follow_up_schedule()
+            # Without Redis the jobs, retries and periodic tasks (the table in notifications/cron.py) run in this
+            # process's scheduler thread, off the request threads.
+            if not settings.REDIS_URL:
+                from notifications import cron
+
+                jobs.scheduler.start(periodic=cron.in_process_tasks())
             self.stdout.write(self.style.SUCCESS(_("Simulator ready on %(url)s") % {"url": simulator_url}))
             self.stdout.write(self.style.SUCCESS(
                 _("Log in at %(url)s (users and passwords were printed by `manage.py seed_demo`).")

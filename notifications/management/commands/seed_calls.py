@@ -38,7 +38,7 @@ RECORD_COLUMNS = (
     "id", "api", "mode", "tts_template_id", "voice_file_id", "called_number", "caller_number_id", "params", "play_times", "volume",
     "out_id", "call_id", "request_id", "api_code", "api_message", "attempts", "status", "outcome", "status_code",
     "smart_status_code", "status_msg", "hangup_direction", "originate_time", "ring_time", "start_time", "end_time", "duration",
-    "final_report_at", "requested_by_id", "created_at", "sent_at", "updated_at",
+    "final_report_at", "requested_by_id", "created_at", "sent_at", "updated_at", "placed_elsewhere",
 )
 EVENT_COLUMNS = ("call_id", "kind", "receipt_call_id", "receipt_out_id", "status_code", "message", "payload", "created_at")
 
@@ -223,7 +223,7 @@ class Command(BaseCommand):
                    created + interval '1 second', CASE WHEN NOT in_flight THEN ring END, CASE WHEN answered THEN answered_at END,
                    end_time, CASE WHEN answered THEN talk END, end_time + make_interval(secs => 1 + r_final * 4),
                    (%(users)s::int[])[1 + floor(r_user * cardinality(%(users)s::int[]))::int], created, created,
-                   coalesce(end_time + make_interval(secs => 1 + r_final * 4), created)
+                   coalesce(end_time + make_interval(secs => 1 + r_final * 4), created), false
             FROM ended
             RETURNING id, call_id, out_id, status_code, duration, final_report_at
             )
@@ -281,6 +281,7 @@ class Command(BaseCommand):
             out_id, call_id, f"SEED-{pk}", "OK", "OK", 1, status, outcome, code,
             "", "" if in_flight else ("用户接听" if answered else "未接通"), "user" if answered else "", created + timedelta(seconds=1),
             None if in_flight else ring, start, end, duration, final_at, rng.choice(users), created, created, final_at or created,
+            False,  # placed_elsewhere: every seeded call is ours
         )
         event = None
         if not in_flight:

@@ -8,14 +8,17 @@ from django.views.decorators.http import require_GET
 
 from notifications.models import CallExport
 from notifications.selectors import call_record_count, call_record_filtered, call_record_list, call_record_page, filters_described
+from notifications.services.audit import Action, audit_record, full_number_search_record
 from notifications.services.exports import call_export_rows, call_export_start
-from notifications.services.numbers import user_sees_full_numbers
+from notifications.services.numbers import text_mask, user_sees_full_numbers
 
 
 @require_GET
 @permission_required("notifications.view_callrecord", raise_exception=True)
 def call_record_list_view(request):
     filterset = call_record_list(data=request.GET, request=request)
+    if not user_sees_full_numbers(request.user) and not (request.GET.get("after") or request.GET.get("before")):
+        full_number_search_record(user=request.user, filterset=filterset)  # once per search, not per page turned
     queryset = call_record_filtered(filterset)
     page = call_record_page(
         queryset, after=request.GET.get("after"), before=request.GET.get("before"), newest_first=filterset.newest_first
@@ -35,6 +38,7 @@ def call_record_export(request):
     filterset = call_record_list(data=request.GET, request=request)
     masked = not user_sees_full_numbers(request.user)
     export = call_export_start(user=request.user, filters=filterset.active_filters(), masked=masked)
+    audit_record(user=request.user, action=Action.EXPORT, target=export, details={"filters": export.filters, "masked": masked})
     response = StreamingHttpResponse(
         call_export_rows(queryset=call_record_filtered(filterset), masked=masked, export=export),
         content_type="text/csv; charset=utf-8",
@@ -48,8 +52,10 @@ def call_record_export(request):
 @permission_required("notifications.export_callrecord", raise_exception=True)
 def call_export_list(request):
     exports = list(CallExport.objects.select_related("user")[:200])
+    masked = not user_sees_full_numbers(request.user)
     for export, described in zip(exports, filters_described([export.filters for export in exports]), strict=True):
-        export.filters_shown = described
+        # A number typed as a filter by one manager is shown masked to the others (and to them).
+        export.filters_shown = [(label, text_mask(value)) for label, value in described] if masked else described
     return render(request, "notifications/export_list.html", {"exports": exports, "time_zone": timezone.get_current_timezone_name()})
 
 

@@ -1,0 +1,64 @@
+"""The periodic tasks, one table for both modes.
+
+With Redis this module is RQ's cron configuration: `python manage.py runcron` (or django-rq's
+`python manage.py rqcron notifications.cron`) loads it and enqueues each task on the `default` queue every
+interval; any worker runs it. Without Redis `runconsole` hands the same table to its in-process scheduler thread.
+
+Why RQ's own CronScheduler (rq >= 2.4, here 3.0) and not rq-scheduler: it comes with the rq we already run (no
+second package and no second scheduling model beside `enqueue_in`), it takes sub-minute intervals, and a cron tick
+is an ordinary job, so a killed worker costs one run and the next tick goes to whichever worker is alive. Its gaps,
+read in its code and tracker, are handled here: several cron processes would each enqueue every task (there is no
+leader lock; rq-scheduler's lock has its own duplicate-job reports, rq/rq#2338, rq/rq-scheduler#312), and its loop
+ends on a Redis ConnectionError. `runcron` adds a leader lock and reconnects; the job itself never runs twice at once
+(services/periodic.py), so even a duplicate tick is harmless.
+"""
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from notifications import jobs
+from notifications.work import Periodic
+
+QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str  # the PeriodicRun name the health page shows
+    job: object  # a function of notifications.jobs
+    interval_setting: str
+    job_timeout: int  # seconds; RQ stops a run that takes longer
+
+    @property
+    def interval(self) -> int:
+        return max(1, int(getattr(settings, self.interval_setting)))
+
+
+PERIODIC_TASKS = (
+    PeriodicTask("calls_follow_up", jobs.calls_follow_up_job, "CALL_FOLLOW_UP_INTERVAL_SECONDS", job_timeout=1800),
+    PeriodicTask("dispatch_wake", jobs.dispatch_wake_job, "CALL_DISPATCH_WAKE_INTERVAL_SECONDS", job_timeout=600),
+    PeriodicTask("receipt_inbox_apply", jobs.receipt_inbox_periodic_job, "RECEIPT_INBOX_APPLY_INTERVAL_SECONDS", job_timeout=1800),
+    PeriodicTask("receipt_inbox_prune", jobs.receipt_inbox_prune_job, "RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", job_timeout=3600),
+)
+
+
+def in_process_tasks() -> list[Periodic]:
+    """The table as the in-process scheduler takes it (intervals read now, so tests and `runconsole` may set them)."""
+    return [Periodic(task.name, task.job, task.interval) for task in PERIODIC_TASKS]
+
+
+def register_with_rq() -> None:
+    """Put every task in RQ's cron registry (what `rqcron`/`runcron` read after importing this module)."""
+    from rq import cron
+
+    for task in PERIODIC_TASKS:
+        cron.register(
+            task.job, queue_name=QUEUE, interval=task.interval, name=task.name, job_timeout=task.job_timeout,
+            # A tick nobody picked up within a few intervals (no worker alive) is dropped: the next one does its work.
+            ttl=max(60, task.interval * 3),
+            result_ttl=max(600, task.interval * 10),
+        )
+
+
+if settings.REDIS_URL:
+    register_with_rq()

@@ -1,0 +1,55 @@
+"""Writing the audit log: one function, called where each audited action happens, in that action's transaction."""
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from notifications.models import AuditEntry, BlockedNumber, CallRecord
+from notifications.rules.identifiers import normalize_mainland_number
+from notifications.services.numbers import number_mask, payload_mask, text_mask
+
+Action = AuditEntry.Action
+
+
+def _label(target) -> str:
+    if isinstance(target, CallRecord):
+        return target.out_id  # its str() names the callee
+    if isinstance(target, BlockedNumber):
+        return number_mask(target.number)
+    return str(target)
+
+
+def audit_record(*, user, action: str, target=None, details: dict | None = None) -> AuditEntry:
+    """Write one entry. `user` None (or anonymous) is the system; `target` a model instance or a label.
+
+    Written inside the caller's transaction: an action that rolls back leaves no entry. Numbers in the label and the
+    details are masked here, whoever calls.
+    """
+    if user is not None and not user.is_authenticated:
+        user = None
+    entry = AuditEntry(user=user, username=user.get_username() if user else "", action=action,
+                       details=payload_mask(details or {}))
+    if isinstance(target, models.Model):
+        entry.target_type = ContentType.objects.get_for_model(target)
+        entry.target_id = str(target.pk) if target.pk is not None else ""
+        entry.target_label = text_mask(_label(target))[:200]
+    elif target:
+        entry.target_label = text_mask(str(target))[:200]
+    entry.save()
+    return entry
+
+
+def full_number_search_record(*, user, filterset) -> AuditEntry | None:
+    """Record a call log search by a whole phone number (search box or callee filter) by a role that sees numbers
+    masked: they learn which calls that number received. The number is kept masked in the entry."""
+    data = filterset.data
+    for field in ("q", "callee"):
+        value = (data.get(field) or "").strip()
+        if not value:
+            continue
+        try:
+            number, _kind = normalize_mainland_number(value)
+        except ValidationError:  # not a number (a CallId, an OutId, a typo): nothing to record
+            continue
+        return audit_record(user=user, action=Action.FULL_NUMBER_SEARCH, target=number_mask(number),
+                            details={"field": field, "number": number})
+    return None
