@@ -74,7 +74,7 @@ def _wav_duration(data: bytes) -> float:
     try:
         with wave.open(io.BytesIO(data)) as wav:
             rate, frame_bytes = wav.getframerate(), wav.getnchannels() * wav.getsampwidth()
-    except (wave.Error, EOFError) as exc:
+    except (wave.Error, EOFError, RuntimeError) as exc:  # RuntimeError: a chunk that claims more bytes than exist
         raise ValidationError(_("The WAV file is damaged: %(detail)s"), code="corrupt", params={"detail": str(exc)}) from None
     offset, declared = _wav_data_chunk(data)
     if not rate or not frame_bytes or declared < frame_bytes:

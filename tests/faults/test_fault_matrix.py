@@ -47,4 +47,4 @@ def test_every_call_is_dialled_at_most_once_and_ends_final(on_harness, name):
         assert on_harness.restarts() >= 1, report
     if name == "long_follow_up":
         assert result.follow_up.get("longest", 0) > 1.0, report  # a run outlived its 1 s interval...
-        assert result.follow_up.get("runs", 0) >= 2, report  # ...and the follow-up went on running after it
+        assert result.follow_up.get("runs_after", 0) >= 1, report  # ...and the follow-up went on running after it

@@ -103,7 +103,7 @@ def test_choices_are_words_in_chinese_with_their_codes_beside(client, manager, m
     assert (shown["呼叫结果"], shown["呼叫结果代码"]) == ("已接听，完整收听", "listened")
     assert (shown["模式"], shown["模式代码"]) == ("公共号池", "public")
     assert (shown["接口代码"], shown["挂断方"], shown["挂断方代码"]) == ("tts", "被叫号码", "user")
-    assert shown["在别处发起"] == "否"
+    assert shown["其他系统发起"] == "否"
 
 
 def test_choices_are_words_in_english_including_the_new_states(client, manager, make_call):

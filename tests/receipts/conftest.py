@@ -62,3 +62,10 @@ def voice_report(call: CallRecord | None, code: str = "200000", *, call_id: str 
         "status_code": code,
     })
     return report
+
+
+@pytest.fixture(autouse=True)
+def inbox_applied_in_process(settings):
+    """These tests are about what a push does to calls: the inbox is applied in-process even on the services run
+    (the queue's own path is exercised by tests/scheduling and tests/faults)."""
+    settings.REDIS_URL = ""
