@@ -170,8 +170,9 @@ class VmsClient:
                 and "RemoteDisconnected" in str(exc))
             logger.warning("vms %s: no answer (%s)", action, type(exc).__name__)
             if left and placing:
-                raise VmsOutcomeUnknown("No answer from the provider after the request was sent.") from None
-            raise VmsThrottled("The provider could not be reached.") from None
+                raise VmsOutcomeUnknown("No answer from the provider after the request was sent.",
+                                        cause=VmsError.NO_ANSWER) from None
+            raise VmsThrottled("The provider could not be reached.", cause=VmsError.UNREACHABLE) from None
         try:
             answer = response.json()
         except ValueError:
@@ -191,7 +192,8 @@ class VmsClient:
 def _placed(answer: dict) -> CallPlaced:
     if not answer.get("CallId"):
         # "OK" without a CallId (e.g. a proxy's page): the call may or may not exist.
-        raise VmsOutcomeUnknown("The provider's answer had no CallId.", request_id=answer.get("RequestId", ""))
+        raise VmsOutcomeUnknown("The provider's answer had no CallId.", request_id=answer.get("RequestId", ""),
+                                cause=VmsError.NO_CALL_ID)
     return CallPlaced(call_id=answer["CallId"], request_id=answer.get("RequestId", ""))
 
 

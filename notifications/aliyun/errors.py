@@ -4,8 +4,13 @@
 class VmsError(Exception):
     """Any failure talking to the provider."""
 
-    def __init__(self, message: str, *, code: str = "", request_id: str = "", http_status: int | None = None):
+    # Why, when the provider gave no code of its own (the console words each cause in the user's language).
+    UNREACHABLE, NO_ANSWER, NO_CALL_ID = "unreachable", "no_answer", "no_call_id"
+
+    def __init__(self, message: str, *, code: str = "", request_id: str = "", http_status: int | None = None,
+                 cause: str = ""):
         super().__init__(message)
+        self.cause = cause
         self.message = message
         self.code = code
         self.request_id = request_id

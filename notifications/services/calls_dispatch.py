@@ -113,11 +113,12 @@ def _dispatch_claimed(ids: list[int]) -> None:
             _dispatch_throttled(record, answer)
         elif isinstance(answer, VmsRejected):
             _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=answer,
-                               note=_("The provider refused the call: %(reason)s"))
+                               note=_("The provider refused the call (%(code)s): %(reason)s") % {
+                                   "code": answer.code, "reason": answer.message})
         elif isinstance(answer, VmsOutcomeUnknown):
             _dispatch_finished(record, status=CallRecord.Status.UNKNOWN, exc=answer,
-                               note=_("No clear answer from the provider (%(reason)s). The call may have been placed; it will "
-                                      "not be redialled and is settled by its receipt or a detail query."))
+                               note=_unclear_note(answer) + " " + _("The call may have been placed; it will not be "
+                                                                    "redialled and is settled by its receipt or a detail query."))
         else:
             accepted.append((record, answer))
     if accepted:
@@ -158,6 +159,24 @@ def _dispatch_accepted(accepted: list) -> None:
             call_record_claim_pending_receipts(record=record)
 
 
+def _unclear_note(exc: VmsOutcomeUnknown) -> str:
+    """The cause of an unclear answer in the user's language (the provider's own words stay in the event payload)."""
+    if exc.cause == exc.NO_ANSWER:
+        return _("The provider did not answer after the request was sent.")
+    if exc.cause == exc.NO_CALL_ID:
+        return _("The provider's answer had no CallId.")
+    return _("The provider answered with a server error (%(code)s).") % {"code": exc.code}
+
+
+def _throttled_cause(exc: VmsThrottled) -> str:
+    """Why nothing was placed: unreachable, busy (flow control) or unavailable, each named in the user's language."""
+    if exc.cause == exc.UNREACHABLE:
+        return _("The provider could not be reached")
+    if exc.code.startswith("Throttling"):
+        return _("The provider was busy (too many requests)")
+    return _("The provider's service was unavailable (%(code)s)") % {"code": exc.code}
+
+
 def _dispatch_finished(record: CallRecord, *, status: str, exc, note: str) -> None:
     with transaction.atomic():
         CallRecord.objects.filter(pk=record.pk, status=CallRecord.Status.SENDING).update(
@@ -165,11 +184,11 @@ def _dispatch_finished(record: CallRecord, *, status: str, exc, note: str) -> No
             outcome=CallRecord.Outcome.FAILED if status == CallRecord.Status.FAILED else "",
             request_id=exc.request_id[:64],
             api_code=exc.code[:64],
-            api_message=note % {"reason": exc.message},
+            api_message=note,
             updated_at=timezone.now(),
         )
         CallEvent.objects.create(
-            call=record, kind=CallEvent.Kind.API_ANSWER, status_code=exc.code[:16], message=exc.message,
+            call=record, kind=CallEvent.Kind.API_ANSWER, status_code=exc.code[:16], message=note,
             payload={"request_id": exc.request_id, "code": exc.code, "message": exc.message, "http_status": exc.http_status},
         )
     logger.info("call %s %s: request %s code %s", record.out_id, status, exc.request_id, exc.code)
@@ -180,7 +199,8 @@ def _dispatch_throttled(record: CallRecord, exc: VmsThrottled) -> None:
     if record.attempts >= MAX_SEND_ATTEMPTS:
         # Certainly not placed (every attempt was turned away before placing): this one is honestly "failed".
         _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=exc,
-                           note=_("The provider was busy and refused the call several times; it was not placed (%(reason)s)."))
+                           note=_("%(cause)s on all %(attempts)d attempts; the call was not placed.") % {
+                               "cause": _throttled_cause(exc), "attempts": record.attempts})
         return
     delay = _retry_delay(record.attempts, exc.retry_after)
     now = timezone.now()
@@ -191,8 +211,10 @@ def _dispatch_throttled(record: CallRecord, exc: VmsThrottled) -> None:
         )
         CallEvent.objects.create(
             call=record, kind=CallEvent.Kind.RETRY, status_code=exc.code[:16],
-            message=_("Provider busy (%(reason)s); trying again in %(seconds).0f s.") % {"reason": exc.message, "seconds": delay},
-            payload={"request_id": exc.request_id, "code": exc.code, "attempt": record.attempts, "delay": delay},
+            message=_("%(cause)s; nothing was placed. Trying again in %(seconds).0f s.") % {
+                "cause": _throttled_cause(exc), "seconds": delay},
+            payload={"request_id": exc.request_id, "code": exc.code, "message": exc.message, "attempt": record.attempts,
+                     "delay": delay},
         )
         work.request_later(delay, work.DISPATCH_JOB)
     logger.info("call %s throttled (%s), retry %d in %.1fs", record.out_id, exc.code, record.attempts, delay)

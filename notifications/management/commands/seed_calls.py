@@ -251,9 +251,9 @@ class Command(BaseCommand):
             cursor.execute("ANALYZE notifications_callrecord; ANALYZE notifications_callevent")
         return events
 
-    def _row(self, rng, pk, now, resources, users):
+    def _row(self, rng, pk, now, resources, users, days=DAYS):
         templates, voices, numbers = resources
-        created = now - timedelta(seconds=rng.random() * DAYS * 86400)
+        created = now - timedelta(seconds=rng.random() * days * 86400)
         if rng.random() < 0.75:
             api, (template, mode, params), voice = CallRecord.Api.TTS, rng.choice(templates), None
         else:
