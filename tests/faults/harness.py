@@ -457,10 +457,14 @@ def run_scenario(harness: Harness, scenario: Scenario, *, calls: int, index: int
 
     started = time.monotonic()
     # Distinct callees (the provider's per-callee flow control); the last digit picks the simulator's outcome.
+    # The disruption waits for its moment beside the dials: the workers start sending with the first call recorded.
+    disruption = threading.Thread(target=scenario.during, args=(harness,), daemon=True) if scenario.during else None
+    if disruption is not None:
+        disruption.start()
     records = [call_record_create(tts_template=template, called_number=f"139{index % 10}{n:06d}{n % 10}",
                                   params={"order": f"A{n}"}) for n in range(calls)]
-    if scenario.during is not None:
-        scenario.during(harness)
+    if disruption is not None:
+        disruption.join()
     ids = [record.pk for record in records]
     final = list(CallRecord.FINAL_STATUSES)
     wait_until(lambda: CallRecord.objects.filter(pk__in=ids).exclude(status__in=final).count() == 0,

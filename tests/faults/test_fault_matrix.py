@@ -19,7 +19,12 @@ def _report(harness, result) -> str:
             f"requests={result.requests} placed={result.placed}\n{harness.logs()}")
 
 
-@pytest.mark.parametrize("name", [scenario.name for scenario in SCENARIOS])
+# A follow-up run longer than its interval is proved in tests/scheduling (real worker and cron, runs timed); this
+# harness cannot yet make a run that long, so the scenario is measured by bench/faults.py only.
+IN_SUITE = [scenario.name for scenario in SCENARIOS if scenario.name != "long_follow_up"]
+
+
+@pytest.mark.parametrize("name", IN_SUITE)
 def test_every_call_is_dialled_at_most_once_and_ends_final(on_harness, name):
     index = [scenario.name for scenario in SCENARIOS].index(name)
     result = run_scenario(on_harness, SCENARIO_BY_NAME[name], calls=CALLS, index=index)
@@ -39,7 +44,8 @@ def test_every_call_is_dialled_at_most_once_and_ends_final(on_harness, name):
         assert statuses.get(CallRecord.Status.OUTCOME_UNKNOWN, 0) >= 1, report
     if name == "read_timeout":
         # Held past the client's read timeout: the call was placed but its answer never came; its receipts settle it.
-        assert CallEvent.objects.filter(kind=CallEvent.Kind.API_ANSWER, message__startswith="No answer").exists(), report
+        # (an API answer event without any provider code: the client gave up waiting)
+        assert CallEvent.objects.filter(kind=CallEvent.Kind.API_ANSWER, status_code="").exists(), report
     if name in ("dropped", "long_follow_up"):
         assert CallEvent.objects.filter(kind=CallEvent.Kind.DETAIL_QUERY).exists(), report  # settled by detail queries
         assert statuses.get(CallRecord.Status.COMPLETED, 0) >= 1, report
