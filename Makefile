@@ -19,7 +19,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
-run: setup
+# Local use only: DJANGO_DEBUG=1 gives the simulator's keys and a throwaway secret, so the README's
+# `.venv/bin/python manage.py …` commands work in this clone. A .env already there is kept as it is.
+.env:
+	printf '# Written by `make run` for local use; a deployment sets its own environment (DJANGO_DEBUG=0).\nDJANGO_DEBUG=1\n' > $@
+
+run: setup .env
 	mkdir -p var
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo

@@ -10,6 +10,7 @@ from notifications.models import AuditEntry, BlockedNumber, CallEvent, CallRecor
 from notifications.selectors import COUNT_CAP, call_record_count
 from notifications.services.audit import audit_record
 from notifications.services.numbers import shown_masked, user_sees_full_numbers
+from notifications.templatetags.call_admin import FAST_COLUMNS
 from notifications.templatetags.times import stamp
 
 
@@ -119,7 +120,13 @@ class CallRecordChangeList(MaskedChangeList):
     LISTED = ("out_id", "created_at", "called_number", "api", "status", "outcome", "status_code", "duration", "requested_by__username")
 
     def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).only(*self.LISTED)
+        queryset = super().get_queryset(request, exclude_parameters)
+        fields = {field.name for field in self.model._meta.concrete_fields}
+        added = [name for name in self.list_display if name not in FAST_COLUMNS]
+        if all(isinstance(name, str) and name in fields for name in added):
+            return queryset.only(*self.LISTED, *added)
+        # A column a developer added (a method, a callable, a related lookup) may read any field: whole rows, one query.
+        return queryset
 
 
 class PlacedElsewhereFilter(admin.SimpleListFilter):

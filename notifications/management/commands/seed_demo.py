@@ -1,27 +1,34 @@
 """Demo users (one per role, random passwords printed once) and a demo register in every state; safe to run again."""
 import io
 import math
+import random
 import secrets
 import struct
 import uuid
 import wave
 import zlib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.audio import inspect_voice_upload
-from notifications.models import CallerNumber, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.management.commands import seed_calls
+from notifications.models import CallerNumber, CallRecord, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.roles import MANAGERS, OPERATORS
 from notifications.rules.identifiers import credit_code_check_char
 from notifications.rules.templates import extract_variables
 from notifications.services import provider_sync
+from notifications.services.stats import daily_stats_rebuild
 
+# The first login shows a week of traffic, as the README's screenshot does: a few dozen calls, all within the
+# dashboard's default seven days.
+DEMO_CALLS = 48
+DEMO_CALL_DAYS = 6
 USERS = (("operator", OPERATORS, False), ("manager", MANAGERS, False), ("admin", None, True))
 
 
@@ -107,6 +114,9 @@ class Command(BaseCommand):
             users = self._users(reset_passwords)
             created = self._register(users)
         self.stdout.write(self.style.SUCCESS(f"Demo register: {created} new item(s)." if created else "Demo register already present."))
+        calls = self._calls(users)
+        self.stdout.write(f"Demo call history: {calls} call(s) over the last {DEMO_CALL_DAYS} days." if calls
+                          else "Calls already present; no demo calls added.")
         if provider_sync.is_enabled():
             provider_sync.publish_account()
             self.stdout.write("Published the approved register to the simulator.")
@@ -218,3 +228,22 @@ class Command(BaseCommand):
             template.save()
             created += 1
         return created
+
+    def _calls(self, users: dict[str, User]) -> int:
+        """A short call history with final receipts (seed_calls' outcome mix), only into a database with no calls yet."""
+        if CallRecord.objects.exists():
+            return 0
+        loader = seed_calls.Command()
+        rng = random.Random(20260101)
+        resources = loader._resources()
+        requesters = [users["operator"].pk, users["manager"].pk]
+        # Ending a quarter of an hour ago: the calls are over, so none waits on the simulator for a receipt.
+        now = timezone.now() - timedelta(minutes=15)
+        with transaction.atomic():
+            rows = [loader._row(rng, pk, now, resources, requesters, days=DEMO_CALL_DAYS) for pk in range(1, DEMO_CALLS + 1)]
+            loader._write([record for record, _event in rows], [event for _record, event in rows if event])
+            if connection.vendor == "postgresql":  # the rows carry their ids: the next real call takes the one after
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT setval(pg_get_serial_sequence('notifications_callrecord', 'id'), %s)", [DEMO_CALLS])
+            daily_stats_rebuild()
+        return DEMO_CALLS
