@@ -19,12 +19,7 @@ def _report(harness, result) -> str:
             f"requests={result.requests} placed={result.placed}\n{harness.logs()}")
 
 
-# A follow-up run longer than its interval is proved in tests/scheduling (real worker and cron, runs timed); this
-# harness cannot yet make a run that long, so the scenario is measured by bench/faults.py only.
-IN_SUITE = [scenario.name for scenario in SCENARIOS if scenario.name != "long_follow_up"]
-
-
-@pytest.mark.parametrize("name", IN_SUITE)
+@pytest.mark.parametrize("name", [scenario.name for scenario in SCENARIOS])
 def test_every_call_is_dialled_at_most_once_and_ends_final(on_harness, name):
     index = [scenario.name for scenario in SCENARIOS].index(name)
     result = run_scenario(on_harness, SCENARIO_BY_NAME[name], calls=CALLS, index=index)
