@@ -1,7 +1,7 @@
 """The provider's published facts, in one place for the console and the simulator alike.
 
 Plain Python only: nothing here imports Django, so the simulator (a separate component) can use it too.
-Section numbers (§) refer to /work/shared/reference/aliyun-vms.md.
+Section numbers (§) refer to the provider reference (reference/aliyun-vms.md in the project brief).
 
 The check functions are pure and speak in problem keys (`Problem("link", {"link": "example.cn"})`), never in
 sentences: the console's `notifications.rules` turns a key into a translated message next to the field, the
