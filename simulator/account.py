@@ -1,6 +1,7 @@
 """The provider account: templates, voice files and numbers the simulator knows, and how it reviews submissions."""
 import json
 import threading
+import time
 
 # The one Django-free module of the console the simulator shares: the provider's published rules.
 from notifications.aliyun import spec
@@ -100,6 +101,16 @@ class Account:
     def number(self, number: str) -> dict | None:
         with self._lock:
             return self.numbers.get(number)
+
+    def new_template_code(self) -> str:
+        """A TtsCode no template of the account has had: above every code the account holds (the console publishes
+        its approved register at start-up), above any handed out before (even after `clear()`), and above the clock's
+        seconds, so a restarted simulator that was told nothing does not hand out its predecessor's codes either."""
+        with self._lock:
+            held = [int(code[4:]) for code in self.templates if code.startswith("TTS_") and code[4:].isdigit()]
+            floor = max(getattr(self, "_last_template_code", 0), int(time.time()))
+            self._last_template_code = max([floor, *held]) + 1
+            return f"TTS_{self._last_template_code}"
 
     def clear(self) -> None:
         with self._lock:

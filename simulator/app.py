@@ -69,7 +69,6 @@ class Simulator:
         self._call_seq = itertools.count(116_000_000_000 + int(time.time()) % 1_000_000 * 1000)
         self.calls: list[dict] = []
         self._calls_by_id: dict[str, dict] = {}
-        self._review_seq = itertools.count(100000001)
         self.clock = time.monotonic  # flow-control windows are in real seconds; tests may move this clock
 
     def reset(self) -> None:
@@ -380,7 +379,7 @@ class Simulator:
         if review["kind"] == "tts_template":
             reason = template_review(content=review.get("content", ""), mode=mode,
                                      template_kind=review.get("template_kind") or "notification", name=review.get("name", ""))
-            code = f"TTS_{next(self._review_seq)}"
+            code = self.account.new_template_code()  # unique across restarts, unlike a counter from a constant
             resource = {"templates": [{"code": code, "mode": mode, "kind": review.get("template_kind") or "notification",
                                        "content": review.get("content", ""), "status": "approved"}]}
         else:

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,46 @@ _SPECIAL_NUMBER = {
     CallerNumber.Type.SPECIAL_400: (re.compile(r"400\d{7}"), _("A 400 number has 10 digits and starts with 400.")),
     CallerNumber.Type.SPECIAL_95: (re.compile(r"95\d{3,6}"), _("A 95 number has 5 to 8 digits and starts with 95.")),
 }
+
+
+def qualification_label(qualification: Qualification) -> str:
+    """A qualification as offered in a select: its name and its state, e.g. "杭州示例科技有限公司 — 已驳回"."""
+    return f"{qualification.company_name} — {qualification.get_status_display()}"
+
+
+class QualificationSelect(forms.Select):
+    """Options carry their qualification's state; the chosen one's state is drawn beside the select as a badge (and
+    kept current by register.js), with a warning when content under it cannot be submitted."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"].update({"data-state": instance.status, "data-state-label": instance.get_status_display()})
+        return option
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        chosen = None
+        if value not in (None, ""):
+            chosen = Qualification.objects.filter(pk=getattr(value, "value", value)).only("status").first()
+        widget_id = (attrs or {}).get("id") or self.attrs.get("id") or f"id_{name}"
+        badge = format_html('<span class="va-state va-state-{}" data-va-state-badge>{}</span>', chosen.status,
+                            chosen.get_status_display()) if chosen else mark_safe("<span data-va-state-badge></span>")
+        warning = _("Content can be submitted for review only under an approved qualification.")
+        hidden = "" if chosen and chosen.status != ReviewStatus.APPROVED else " d-none"
+        return format_html(
+            '{}<div class="mt-1 small" data-va-qualification-state="{}">{} '
+            '<span class="text-danger{}" data-va-state-warning>{}</span></div>',
+            select, widget_id, badge, hidden, warning,
+        )
+
+
+class QualificationChoiceField(forms.ModelChoiceField):
+    widget = QualificationSelect
+
+    def label_from_instance(self, obj):
+        return qualification_label(obj)
 
 
 class KeepFileHintMixin:
@@ -71,6 +113,7 @@ class CallerNumberForm(forms.ModelForm):
             "qualification": _("The number can only become active once this qualification is approved."),
         }
         widgets = {"purchased_on": CalendarDateInput(), "expires_on": CalendarDateInput()}
+        field_classes = {"qualification": QualificationChoiceField}
         error_messages = {"number": {"unique": _("This number is already registered.")}}
 
     def __init__(self, *args, **kwargs):
@@ -108,6 +151,7 @@ class VoiceFileForm(KeepFileHintMixin, forms.ModelForm):
     class Meta:
         model = VoiceFile
         fields = ["name", "mode", "qualification", "audio"]
+        field_classes = {"qualification": QualificationChoiceField}
         help_texts = {"audio": _("WAV or MP3, at most 2 MB; the file is checked by its content, not its name.")}
         widgets = {"audio": forms.FileInput(attrs={"accept": "audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3"})}
 
@@ -122,6 +166,7 @@ class TtsTemplateForm(forms.ModelForm):
     class Meta:
         model = TtsTemplate
         fields = ["name", "kind", "mode", "qualification", "content"]
+        field_classes = {"qualification": QualificationChoiceField}
         help_texts = {
             "content": _("Use ${name} for variables. Public-pool templates take at most 2 variables; verification codes exactly one."),
             "name": _("At most 30 characters."),
@@ -156,6 +201,8 @@ class _SearchFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "qualification" in self.form.fields:
+            self.form.fields["qualification"].label_from_instance = qualification_label
         for field in self.form.fields.values():
             css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
             field.widget.attrs["class"] = css

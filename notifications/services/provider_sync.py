@@ -9,9 +9,13 @@ import logging
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from notifications.models import CallerNumber, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.services.qualification_gate import APPROVE, qualification_problem
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +86,46 @@ def publish_account() -> None:
         "voice_files": [_voice_file_entry(v) for v in VoiceFile.objects.filter(status=approved).exclude(voice_code="")],
         "numbers": [{"number": n.number, "status": n.status} for n in CallerNumber.objects.all()],
     })
+    # A restarted simulator has forgotten the reviews it had not decided yet: ask again, or they wait forever.
+    for model in (TtsTemplate, VoiceFile):
+        for resource in model.objects.filter(status=ReviewStatus.SUBMITTED):
+            request_review(resource)
+
+
+# A review result the console could not record is kept on the item, in its review text, while it waits for review:
+# resource_submit empties that text and any recorded decision replaces it, so it never outlives the problem.
+# (A field of its own, `provider_note`, would say this better; this wave adds no migration.)
+
+def unrecorded_review_note(resource) -> str:
+    """The note about a provider review result that could not be recorded, or "" when there is none."""
+    if isinstance(resource, TtsTemplate | VoiceFile) and resource.status == ReviewStatus.SUBMITTED:
+        return resource.reject_reason
+    return ""
+
+
+def note_unrecorded_review(resource, *, approved: bool, code: str, reason: str, error: ValidationError) -> str:
+    """Explain on the item why the provider's review result was not recorded; returns the note ("" when the item was
+    decided meanwhile, so nothing is stuck)."""
+    model = type(resource)
+    if not model.objects.filter(pk=resource.pk, status=ReviewStatus.SUBMITTED).exists():
+        return ""
+    code_field = "tts_code" if model is TtsTemplate else "voice_code"
+    # Written in the console's language: the callback has no reader whose language could be used.
+    with translation.override(settings.LANGUAGE_CODE):
+        params = {"code": code or "—", "reason": reason or "—"}
+        other = model.objects.filter(**{code_field: code}).exclude(pk=resource.pk).first() if approved and code else None
+        problem = qualification_problem(resource.qualification_id, action=APPROVE) if approved else ""
+        if other is not None:
+            params |= {"other": other.name, "kind": model._meta.verbose_name, "id": other.pk}
+            note = _("The provider reported approval with code %(code)s, but that code already belongs to "
+                     "“%(other)s” (%(kind)s #%(id)s) in this register, so the approval was not recorded. Check both "
+                     "items in the provider's console, then a manager records the decision here with the right "
+                     "code.") % params
+        elif problem:
+            note = _("The provider reported approval with code %(code)s, but it was not recorded.") % params + " " + problem
+        else:
+            what = _("approval with code %(code)s") % params if approved else _("rejection (reason: %(reason)s)") % params
+            note = _("The provider reported %(what)s, but it could not be recorded: %(errors)s A manager records the "
+                     "decision here by hand.") % {"what": what, "errors": " ".join(error.messages)}
+    model.objects.filter(pk=resource.pk, status=ReviewStatus.SUBMITTED).update(reject_reason=note)
+    return note

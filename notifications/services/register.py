@@ -1,5 +1,8 @@
 """Creating and editing register entries: each save checks the entry may still change, derives its fields, validates, saves."""
+import os
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -76,13 +79,29 @@ def tts_template_save(*, template: TtsTemplate, user) -> TtsTemplate:
     return _save(template, user)
 
 
+def copy_name(model, name: str) -> str:
+    """A name for a copy that no other item of the model has, within the name field's length (30 characters for
+    templates, the provider's limit): "取件通知 (副本)", then "取件通知 (副本 2)", ... shortening the original if needed."""
+    limit = model._meta.get_field("name").max_length
+    for number in range(1, 1000):
+        suffix = _(" (copy)") if number == 1 else _(" (copy %(number)d)") % {"number": number}
+        candidate = name[: max(limit - len(suffix), 1)].rstrip() + suffix
+        if not model.objects.filter(name=candidate).exists():
+            return candidate
+    raise ValidationError(_("Too many copies of this name; rename one of them first."), code="copy_name")
+
+
+def _check_can_copy(model, user) -> None:
+    if not user.has_perm(f"notifications.add_{model._meta.model_name}"):
+        raise PermissionDenied(_("Your role may not create this kind of item."))
+
+
 @transaction.atomic
 def tts_template_copy(*, template: TtsTemplate, user) -> TtsTemplate:
-    """A new draft with the same content: the way to change an approved (immutable) template."""
-    if not user.has_perm("notifications.add_ttstemplate"):
-        raise PermissionDenied(_("You may not create templates."))
+    """A new draft with the same content and a distinct name: the way to change an approved (immutable) template."""
+    _check_can_copy(TtsTemplate, user)
     copy = TtsTemplate(
-        name=template.name,
+        name=copy_name(TtsTemplate, template.name),
         content=template.content,
         kind=template.kind,
         mode=template.mode,
@@ -91,6 +110,33 @@ def tts_template_copy(*, template: TtsTemplate, user) -> TtsTemplate:
         copied_from=template,
         created_by=user,
     )
+    copy.full_clean()
+    copy.save()
+    return copy
+
+
+@transaction.atomic
+def voice_file_copy(*, voice_file: VoiceFile, user) -> VoiceFile:
+    """A new draft with a copy of the recording (its own file, so either can go without the other) and a distinct
+    name: the way to change an approved (immutable) voice file."""
+    _check_can_copy(VoiceFile, user)
+    copy = VoiceFile(
+        name=copy_name(VoiceFile, voice_file.name),
+        mode=voice_file.mode,
+        qualification=voice_file.qualification,
+        audio_format=voice_file.audio_format,
+        duration_seconds=voice_file.duration_seconds,
+        size_bytes=voice_file.size_bytes,
+        sha256=voice_file.sha256,
+        created_by=user,
+    )
+    try:
+        with voice_file.audio.open("rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, ValueError):
+        raise ValidationError(_("The recording is missing from storage; upload it again in a new voice file."),
+                              code="missing") from None
+    copy.audio.save(os.path.basename(voice_file.audio.name), ContentFile(data), save=False)
     copy.full_clean()
     copy.save()
     return copy

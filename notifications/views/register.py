@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,6 +30,8 @@ from notifications.http_ranges import ranged_file_response
 from notifications.models import CallerNumber, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules.templates import render_preview
 from notifications.services import register as register_services
+from notifications.services.provider_sync import unrecorded_review_note
+from notifications.services.qualification_gate import qualification_problem
 from notifications.services.review import (
     NUMBER_TRANSITIONS,
     WRONG_STATE,
@@ -111,6 +114,12 @@ class RegisterDetail(RegisterMixin, DetailView):
             context["can_review"] = user.has_perm(f"notifications.review_{name}") and obj.status == ReviewStatus.SUBMITTED
             context.setdefault("decision_form", DecisionForm())
             context["needs_code"] = not isinstance(obj, Qualification)
+        if isinstance(obj, TtsTemplate | VoiceFile):
+            # Said before the operator tries: content under an unapproved qualification cannot be submitted.
+            context["qualification_problem"] = qualification_problem(obj.qualification_id) if obj.is_editable else ""
+            context["can_copy"] = user.has_perm(f"notifications.add_{name}")
+            context["locked"] = obj.status == ReviewStatus.APPROVED
+            context["unrecorded_review"] = unrecorded_review_note(obj)
         return context
 
 
@@ -146,8 +155,34 @@ class RegisterUpdate(RegisterSave, UpdateView):
         obj = super().get_object(queryset)
         editable = obj.status != CallerNumber.Status.RELEASED if isinstance(obj, CallerNumber) else obj.is_editable
         if not editable:
-            raise PermissionDenied(_("This item can no longer be edited."))
+            raise _Locked(obj)
         return obj
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except _Locked as locked:
+            return self.locked_response(locked.obj)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except _Locked as locked:
+            return self.locked_response(locked.obj)
+
+    def locked_response(self, obj):
+        """The item's state, not the role, refuses the edit: say so, and offer "Copy as new" where it exists."""
+        self.object = obj
+        context = self.get_context_data(object=obj, form=None)
+        context["can_copy"] = (isinstance(obj, TtsTemplate | VoiceFile) and obj.status == ReviewStatus.APPROVED
+                               and self.request.user.has_perm(f"notifications.add_{obj._meta.model_name}"))
+        return TemplateResponse(self.request, "notifications/register_locked.html", context, status=409)
+
+
+class _Locked(Exception):
+    def __init__(self, obj):
+        super().__init__(str(obj))
+        self.obj = obj
 
 
 def _review_transition(request, *, model, prefix: str, pk: int):
@@ -169,8 +204,11 @@ def _review_transition(request, *, model, prefix: str, pk: int):
                 decided_by=request.user,
             )
             messages.success(request, _("Decision recorded."))
-        elif action == "copy" and model is TtsTemplate:
-            copy = register_services.tts_template_copy(template=obj, user=request.user)
+        elif action == "copy" and model in (TtsTemplate, VoiceFile):
+            if model is TtsTemplate:
+                copy = register_services.tts_template_copy(template=obj, user=request.user)
+            else:
+                copy = register_services.voice_file_copy(voice_file=obj, user=request.user)
             messages.success(request, _("A draft copy was created; edit it and submit it for review."))
             return redirect(_detail_url(prefix, copy.pk))
         else:

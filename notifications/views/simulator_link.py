@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from notifications.models import TtsTemplate, VoiceFile
+from notifications.services import provider_sync
 from notifications.services.review import resource_record_decision
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,15 @@ def simulator_review(request):
     except (ValueError, KeyError, TypeError):
         return HttpResponseBadRequest()
     resource = get_object_or_404(model, pk=pk)
+    code, reason = str(data.get("code") or "").strip(), str(data.get("reason") or "").strip()
     try:
-        resource_record_decision(resource=resource, approved=approved, code=str(data.get("code") or ""),
-                                 reason=str(data.get("reason") or ""))
+        resource_record_decision(resource=resource, approved=approved, code=code, reason=reason)
     except ValidationError as exc:
-        # Already decided (e.g. a manager was quicker) or an unusable code: the simulator should not retry.
-        logger.info("simulator review of %s %s not recorded: %s", data["kind"], pk, exc.messages)
-        return JsonResponse({"recorded": False}, status=409)
+        # Already decided (e.g. a manager was quicker) or an unusable code: the simulator should not retry. An item
+        # still waiting says on its page what the provider answered and why it was not recorded.
+        note = provider_sync.note_unrecorded_review(resource, approved=approved, code=code, reason=reason, error=exc)
+        logger.warning("simulator review of %s %s not recorded: %s", data["kind"], pk, exc.messages)
+        return JsonResponse({"recorded": False, "note": note}, status=409)
     return HttpResponse(status=204)
 
 

@@ -10,6 +10,24 @@
     }
   });
 
+  // The chosen qualification's state beside its select, in words and colour, with a warning unless it is approved.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-va-qualification-state]"), function (box) {
+    var select = document.getElementById(box.dataset.vaQualificationState);
+    if (!select) {
+      return;
+    }
+    var badge = box.querySelector("[data-va-state-badge]");
+    var warning = box.querySelector("[data-va-state-warning]");
+    function show() {
+      var option = select.options[select.selectedIndex];
+      var state = option ? option.dataset.state : "";
+      badge.className = state ? "va-state va-state-" + state : "";
+      badge.textContent = state ? option.dataset.stateLabel : "";
+      warning.classList.toggle("d-none", !state || state === "approved");
+    }
+    select.addEventListener("change", show);
+  });
+
   var content = document.querySelector("[data-va-preview]");
   var preview = document.getElementById("va-preview");
   if (!content || !preview) {

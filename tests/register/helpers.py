@@ -70,17 +70,10 @@ def make_template(status: str = ReviewStatus.DRAFT, **fields) -> TtsTemplate:
 
 
 def make_voice_file(status: str = ReviewStatus.DRAFT, **fields) -> VoiceFile:
-    voice_file = VoiceFile(
-        name="提示音",
-        mode=Mode.PUBLIC,
-        qualification=fields.pop("qualification", None) or make_qualification(),
-        audio_format="wav",
-        duration_seconds="0.50",
-        size_bytes=8044,
-        sha256="0" * 64,
-        status=status,
-        **fields,
-    )
+    values = {"name": "提示音", "mode": Mode.PUBLIC, "audio_format": "wav", "duration_seconds": "0.50", "size_bytes": 8044,
+              "sha256": "0" * 64, "status": status}
+    qualification = fields.pop("qualification", None) or make_qualification()
+    voice_file = VoiceFile(**(values | fields), qualification=qualification)
     voice_file.audio.save("tone.wav", upload("tone.wav", wav_bytes()), save=False)
     voice_file.save()
     return voice_file

@@ -109,9 +109,9 @@ def test_an_approved_template_cannot_be_edited_but_can_be_copied(client, operato
     client.force_login(operator)
     client.cookies["django_language"] = "en"
     response = client.post(reverse("notifications:tts_template_update", args=[template.pk]), {"name": "changed"})
-    assert response.status_code == 403
+    assert response.status_code == 409
     page = response.content.decode()
-    assert "This item can no longer be edited." in page and "Your role" not in page  # the state refused, not the role
+    assert "is locked" in page and "Your role" not in page  # the state refused, not the role
     response = client.post(reverse("notifications:tts_template_transition", args=[template.pk]), {"action": "copy"})
     copy = TtsTemplate.objects.exclude(pk=template.pk).get()
     assert response["Location"] == reverse("notifications:tts_template_detail", args=[copy.pk])
