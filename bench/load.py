@@ -44,7 +44,6 @@ BENCH_ENV = {
     "DJANGO_LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "voiceadmin.settings.base",
 }
-CREDIT_CODE = "91330100MA0LDBNCH"
 TEMPLATE_CODE = "TTS_LOAD_BENCH"
 
 
@@ -95,9 +94,9 @@ def prepare(calls: int, seed_count: int, user_count: int):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from notifications.models import CallEvent, CallRecord, Mode, Qualification, ReceiptDelivery, ReviewStatus, TtsTemplate
+    from notifications.models import CallEvent, CallRecord, Mode, ReceiptDelivery
     from notifications.roles import MANAGERS, OPERATORS
-    from notifications.rules.identifiers import credit_code_check_char
+    from tests.faults.harness import make_template  # the fault bench's approved template, made the same way
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # production settings read the manifest
@@ -105,13 +104,7 @@ def prepare(calls: int, seed_count: int, user_count: int):
     if present < seed_count:
         print(f"seeding {seed_count - present:,} calls...", flush=True)
         call_command("seed_calls", count=seed_count - present)
-    qualification, _ = Qualification.objects.get_or_create(
-        credit_code=CREDIT_CODE + credit_code_check_char(CREDIT_CODE),
-        defaults={"company_name": "负载测试有限公司", "legal_representative": "张三", "contact_name": "李四",
-                  "contact_phone": "13800000000", "status": ReviewStatus.APPROVED})
-    template, _ = TtsTemplate.objects.get_or_create(
-        tts_code=TEMPLATE_CODE, defaults={"name": "负载", "content": "您的订单${order}已发货。", "mode": Mode.PUBLIC,
-                                          "qualification": qualification, "variables": ["order"], "status": ReviewStatus.APPROVED})
+    template = make_template(TEMPLATE_CODE)
     CallEvent.objects.filter(call__tts_template=template).delete()
     CallRecord.objects.filter(tts_template=template).delete()
     ReceiptDelivery.objects.all().delete()  # the lag is measured on this run's pushes only

@@ -194,13 +194,13 @@ def call_record_filtered(filterset: CallRecordFilter) -> QuerySet:
 
 
 # ----- keyset pagination -----
-def cursor_encode(record: CallRecord) -> str:
-    micros = int(record.created_at.timestamp() * 1_000_000)
+def cursor_encode(record, time_field: str = "created_at") -> str:
+    micros = int(getattr(record, time_field).timestamp() * 1_000_000)
     return f"{micros}.{record.pk}"
 
 
 def cursor_decode(value: str | None):
-    """(created_at, id) from a cursor, or None when it is missing or has been tampered with."""
+    """(time, id) from a cursor, or None when it is missing or has been tampered with."""
     if not value:
         return None
     try:
@@ -222,22 +222,25 @@ class KeysetPage:
     is_first: bool
 
 
-def call_record_page(queryset: QuerySet, *, after: str | None = None, before: str | None = None, newest_first: bool = True,
-                     size: int = PAGE_SIZE) -> KeysetPage:
-    """One page after (or before) a cursor. Fetches size+1 rows to know whether another page exists."""
+def keyset_page(queryset: QuerySet, *, after: str | None = None, before: str | None = None, newest_first: bool = True,
+                size: int = PAGE_SIZE, time_field: str = "created_at") -> KeysetPage:
+    """One page after (or before) a cursor on (time_field, id): the call log, the audit log and the receipt
+    deliveries page alike. Fetches size+1 rows to know whether another page exists."""
     after_key, before_key = cursor_decode(after), cursor_decode(before)
     # "Later in the list" is older when newest first, newer when oldest first.
     forward = before_key is None
     key = after_key if forward else before_key
     descending = newest_first == forward
     if key is not None:
-        created, pk = key
-        # The plain range on created_at is redundant but lets the planner seek the index instead of filtering an OR.
+        moment, pk = key
+        # The plain range on the time is redundant but lets the planner seek the index instead of filtering an OR.
         if descending:
-            queryset = queryset.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk), created_at__lte=created)
+            queryset = queryset.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "id__lt": pk}),
+                                       **{f"{time_field}__lte": moment})
         else:
-            queryset = queryset.filter(Q(created_at__gt=created) | Q(created_at=created, id__gt=pk), created_at__gte=created)
-    ordering = ("-created_at", "-id") if descending else ("created_at", "id")
+            queryset = queryset.filter(Q(**{f"{time_field}__gt": moment}) | Q(**{time_field: moment, "id__gt": pk}),
+                                       **{f"{time_field}__gte": moment})
+    ordering = (f"-{time_field}", "-id") if descending else (time_field, "id")
     rows = list(queryset.order_by(*ordering)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -249,8 +252,8 @@ def call_record_page(queryset: QuerySet, *, after: str | None = None, before: st
         has_next, has_prev = True, more
     return KeysetPage(
         rows=rows,
-        next_cursor=cursor_encode(rows[-1]) if rows and has_next else None,
-        prev_cursor=cursor_encode(rows[0]) if rows and has_prev else None,
+        next_cursor=cursor_encode(rows[-1], time_field) if rows and has_next else None,
+        prev_cursor=cursor_encode(rows[0], time_field) if rows and has_prev else None,
         is_first=not has_prev,
     )
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from notifications.forms.audit import AuditFilterForm
 from notifications.models import AuditEntry, CallerNumber, ReviewStatus
-from notifications.selectors import call_record_count, call_record_page, filters_described, local_day_bounds
+from notifications.selectors import call_record_count, filters_described, keyset_page, local_day_bounds
 from notifications.services.numbers import text_mask, user_sees_full_numbers
 
 Action = AuditEntry.Action
@@ -84,7 +84,7 @@ def audit_log(request):
         if data["date_to"]:
             entries = entries.filter(created_at__lt=local_day_bounds(data["date_to"], data["date_to"])[1])
     # The call log's keyset pages over (created_at, id) and its capped count: the same cost on page 1 and page 1,000.
-    page = call_record_page(entries, after=request.GET.get("after"), before=request.GET.get("before"))
+    page = keyset_page(entries, after=request.GET.get("after"), before=request.GET.get("before"))
     masked = not user_sees_full_numbers(request.user)
     for entry in page.rows:
         entry.url = _target_url(entry)

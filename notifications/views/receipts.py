@@ -1,13 +1,11 @@
 """The receipt webhook (the provider's HTTP batch push) and the receipt deliveries pages."""
 import json
 import logging
-from datetime import UTC, datetime, timedelta
 
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.db.models import Q
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -30,7 +28,7 @@ from notifications.aliyun.push import (
 )
 from notifications.forms.common import CalendarDateInput, DayOrderCheck
 from notifications.models import AuditEntry, CallEvent, ReceiptDelivery
-from notifications.selectors import call_record_count, local_day_bounds
+from notifications.selectors import call_record_count, keyset_page, local_day_bounds
 from notifications.services.audit import audit_record
 from notifications.services.numbers import payload_mask, text_mask, user_sees_full_numbers
 from notifications.services.receipt_inbox import (
@@ -44,7 +42,6 @@ from notifications.services.webhook_tokens import webhook_token_valid
 logger = logging.getLogger(__name__)
 
 ACK = {"code": 0, "msg": "接收成功"}  # the exact acknowledgement the provider expects (reference §6.2)
-PAGE_SIZE = 50
 
 
 def _refusal(status: int, message: str) -> JsonResponse:
@@ -110,34 +107,16 @@ def _filtered(request_data):
     return filterset, queryset
 
 
-def _cursor(delivery: ReceiptDelivery) -> str:
-    return f"{int(delivery.received_at.timestamp() * 1_000_000)}.{delivery.pk}"
-
-
-def _cursor_key(value: str | None):
-    try:
-        micros, pk = (value or "").split(".")
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(pk)
-    except (ValueError, OverflowError):
-        return None
-
-
 @require_GET
 @permission_required("notifications.view_receiptdelivery", raise_exception=True)
 def receipt_delivery_list(request):
     """Every push, newest first, paged by (received_at, id) so an old page costs what the first one does."""
     filterset, queryset = _filtered(request.GET)
-    counted = queryset
-    key = _cursor_key(request.GET.get("after"))
-    if key is not None:
-        received, pk = key
-        queryset = queryset.filter(Q(received_at__lt=received) | Q(received_at=received, id__lt=pk), received_at__lte=received)
-    rows = list(queryset.defer("body").order_by("-received_at", "-id")[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    page = keyset_page(queryset.defer("body"), after=request.GET.get("after"), before=request.GET.get("before"),
+                       time_field="received_at")
     return render(request, "notifications/receipt_delivery_list.html", {
-        "filter": filterset, "deliveries": rows, "next_cursor": _cursor(rows[-1]) if more else None, "is_first": key is None,
-        "count": call_record_count(counted), "waiting": ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).count(),
+        "filter": filterset, "page": page, "count": call_record_count(queryset),
+        "waiting": ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).count(),
         "replay_filters": [(name, request.GET[name]) for name in filterset.filters if request.GET.get(name)],
         "time_zone": timezone.get_current_timezone_name(),
     })

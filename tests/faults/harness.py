@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -428,7 +429,7 @@ def make_template(tts_code: str):
     from notifications.models import Mode, Purpose, Qualification, ReviewStatus, TtsTemplate
     from notifications.rules.identifiers import credit_code_check_char
 
-    first17 = f"91330100MA{abs(hash(tts_code)) % 10**6:06d}X"[:17]
+    first17 = f"91330100MA{zlib.crc32(tts_code.encode()) % 10**6:06d}X"[:17]  # the same in every process
     qualification, _ = Qualification.objects.get_or_create(
         credit_code=first17 + credit_code_check_char(first17),
         defaults={"company_name": "故障测试有限公司", "legal_representative": "王五", "contact_name": "李四",

@@ -183,3 +183,16 @@ def test_the_admin_lists_pushes_read_only_with_a_replay_action(client, superuser
                     {"action": "replay", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()
     assert delivery.state == ReceiptDelivery.State.APPLIED
+
+
+def test_the_deliveries_page_pages_by_arrival_both_ways(client, manager):
+    start = timezone.now() - timedelta(hours=1)
+    for n in range(55):
+        store("VoiceReport", [{"status_code": "200000", "call_id": f"page^{n}"}], received_at=start + timedelta(seconds=n))
+    client.force_login(manager)
+    first = client.get(reverse("notifications:receipt_delivery_list"))
+    assert len(first.context["page"].rows) == 50 and first.context["page"].rows[0].received_at == start + timedelta(seconds=54)
+    second = client.get(reverse("notifications:receipt_delivery_list"), {"after": first.context["page"].next_cursor})
+    assert [d.received_at for d in second.context["page"].rows] == [start + timedelta(seconds=n) for n in range(4, -1, -1)]
+    back = client.get(reverse("notifications:receipt_delivery_list"), {"before": second.context["page"].prev_cursor})
+    assert [d.pk for d in back.context["page"].rows] == [d.pk for d in first.context["page"].rows]

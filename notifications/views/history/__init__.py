@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from notifications.models import CallExport
-from notifications.selectors import call_record_count, call_record_filtered, call_record_list, call_record_page, filters_described
+from notifications.selectors import call_record_count, call_record_filtered, call_record_list, filters_described, keyset_page
 from notifications.services.audit import Action, audit_record, full_number_search_record
 from notifications.services.exports import call_export_rows, call_export_start
 from notifications.services.numbers import text_mask, user_sees_full_numbers
@@ -20,7 +20,7 @@ def call_record_list_view(request):
     if not user_sees_full_numbers(request.user) and not (request.GET.get("after") or request.GET.get("before")):
         full_number_search_record(user=request.user, filterset=filterset)  # once per search, not per page turned
     queryset = call_record_filtered(filterset)
-    page = call_record_page(
+    page = keyset_page(
         queryset, after=request.GET.get("after"), before=request.GET.get("before"), newest_first=filterset.newest_first
     )
     return render(request, "notifications/call_record_list.html", {
