@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from notifications import jobs
+from notifications.services.health import EXPECTED_TASKS
 from notifications.work import Periodic
 
 QUEUE = "default"
@@ -34,11 +35,16 @@ class PeriodicTask:
         return max(1, int(getattr(settings, self.interval_setting)))
 
 
-PERIODIC_TASKS = (
-    PeriodicTask("calls_follow_up", jobs.calls_follow_up_job, "CALL_FOLLOW_UP_INTERVAL_SECONDS", job_timeout=1800),
-    PeriodicTask("dispatch_wake", jobs.dispatch_wake_job, "CALL_DISPATCH_WAKE_INTERVAL_SECONDS", job_timeout=600),
-    PeriodicTask("receipt_inbox_apply", jobs.receipt_inbox_periodic_job, "RECEIPT_INBOX_APPLY_INTERVAL_SECONDS", job_timeout=1800),
-    PeriodicTask("receipt_inbox_prune", jobs.receipt_inbox_prune_job, "RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", job_timeout=3600),
+# Each task's name and interval setting are the health page's (services/health.py, which may not import the jobs):
+# written once there, the jobs and their timeouts are added here.
+_JOBS = {
+    "calls_follow_up": (jobs.calls_follow_up_job, 1800),
+    "dispatch_wake": (jobs.dispatch_wake_job, 600),
+    "receipt_inbox_apply": (jobs.receipt_inbox_periodic_job, 1800),
+    "receipt_inbox_prune": (jobs.receipt_inbox_prune_job, 3600),
+}
+PERIODIC_TASKS = tuple(
+    PeriodicTask(name, job, EXPECTED_TASKS[name].interval_setting, job_timeout=timeout) for name, (job, timeout) in _JOBS.items()
 )
 
 
