@@ -10,7 +10,7 @@ each load a page every 2 s, in turn the call log, a search by callee, the dashbo
 receipts arrive at --rate per second as pushes of --batch (a call's ringing and answered VoiceCallReports, then its
 VoiceReport) for calls accepted just before the run. Then it waits for the inbox to be applied and prints the
 webhook's answer times, the pages' times, errors, and each push's apply lag (ReceiptDelivery.received_at to
-applied_at). Targets (issue 11): webhook p99 <= 200 ms, pages p95 <= 300 ms, 0 errors, every push applied within 10 s.
+applied_at). Targets: webhook p99 <= 200 ms, pages p95 <= 300 ms, 0 errors, every push applied within 10 s.
 """
 import argparse
 import itertools

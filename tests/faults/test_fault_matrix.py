@@ -1,4 +1,4 @@
-"""The fault matrix (issue 11): under each fault, with real processes over HTTP, no call is dialled twice, none is
+"""The fault matrix: under each fault, with real processes over HTTP, no call is dialled twice, none is
 lost, every one ends final within a bounded wait, and no call the provider placed is reported failed.
 
 Marked `services`: it runs in CI's PostgreSQL + Redis pass (and fails there rather than skip when something is

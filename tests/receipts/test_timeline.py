@@ -1,4 +1,4 @@
-"""The call timeline and the provider-answer card: an API answer's code is not a receipt status (issue 12)."""
+"""The call timeline and the provider-answer card: an API answer's code is not a receipt status."""
 import pytest
 from django.urls import reverse
 

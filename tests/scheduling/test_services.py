@@ -118,3 +118,71 @@ def test_a_redis_restart_mid_run_does_not_stop_the_periodic_tasks(processes, on_
 def _running(name: str) -> bool:
     run = PeriodicRun.objects.filter(name=name).first()
     return bool(run and run.started_at and (run.finished_at is None or run.finished_at < run.started_at))
+
+
+def _enqueued_at(name: str, connection) -> list:
+    from rq.cron import get_cron_job_ids
+    from rq.job import Job
+
+    jobs = (Job.fetch(job_id, connection=connection) for job_id in get_cron_job_ids(name, connection))
+    return sorted(job.enqueued_at for job in jobs)
+
+
+def test_two_cron_processes_enqueue_each_tick_once_and_the_standby_takes_over_when_the_leader_dies(
+        processes, on_simulator, notice, private_redis):
+    import redis
+
+    from notifications.management.commands.runcron import LEADER_KEY
+
+    processes.env["CRON_LEADER_SECONDS"] = "3"
+    connection = redis.Redis.from_url(private_redis.url)
+    processes.worker()
+    crons = [processes.cron(), processes.cron()]
+    wait_for(lambda: connection.get(LEADER_KEY), timeout=15, message="a cron process to lead")
+    time.sleep(6)
+
+    # dispatch_wake is due every second: two enqueuing processes would put two ticks in most seconds.
+    ticks = _enqueued_at("dispatch_wake", connection)
+    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) >= 4, ticks
+    assert min(gaps) >= timedelta(seconds=0.8), gaps
+
+    leader_pid = int(connection.get(LEADER_KEY).decode().split(":")[1])
+    leader = next(process for process in crons if process.pid == leader_pid)
+    standby = next(process for process in crons if process is not leader)
+    os.killpg(leader.pid, signal.SIGKILL)  # no clean exit: its key must expire by itself
+    leader.wait(5)
+    killed_at = timezone.now()
+
+    wait_for(lambda: connection.get(LEADER_KEY) and int(connection.get(LEADER_KEY).decode().split(":")[1]) == standby.pid,
+             timeout=3 + 3, interval=0.2, message="the standby to take the lead within CRON_LEADER_SECONDS")
+    waiting = queued_call(notice, called_number="13900009992")
+    wait_for(lambda: sent(waiting), timeout=10, interval=0.3, message="the standby's ticks to send a waiting call")
+    assert any(at > killed_at for at in _enqueued_at("dispatch_wake", connection))
+    assert standby.poll() is None
+
+
+def test_a_redis_restart_during_a_run_does_not_let_a_second_run_start(processes, on_simulator, notice, private_redis):
+    from django.db import connection as database
+
+    if database.vendor != "postgresql":
+        pytest.skip("the lock that outlives a Redis restart is PostgreSQL's (services/periodic.py)")
+    calls, latency_ms = 6, 900
+    slow_follow_up(on_simulator, notice, calls=calls, latency_ms=latency_ms)  # a run lasts about 5.4 s
+    processes.worker()
+    processes.worker()  # free to take the tick the cron process enqueues as soon as Redis is back
+    processes.cron()
+    wait_for(lambda: _running("calls_follow_up"), timeout=15, interval=0.1, message="a follow-up run to start")
+
+    private_redis.stop()  # the Redis lock (were it the only one) is lost with every other key
+    private_redis.start()
+    wait_for(lambda: run_counts().get("calls_follow_up", 0) >= 3, timeout=40, interval=0.3,
+             message="two more follow-up runs after the restart")
+
+    # Runs one after another query each call a whole run apart; two runs at once would query it seconds apart.
+    queried: dict[int, list] = {}
+    for call_id, at in CallEvent.objects.filter(kind=CallEvent.Kind.DETAIL_QUERY).values_list("call_id", "created_at"):
+        queried.setdefault(call_id, []).append(at)
+    closest = min(later - earlier for times in queried.values()
+                  for earlier, later in zip(sorted(times), sorted(times)[1:], strict=False))
+    assert closest >= timedelta(milliseconds=latency_ms * (calls - 1)), closest

@@ -178,6 +178,8 @@ CALL_FOLLOW_UP_INTERVAL_SECONDS = env.int("CALL_FOLLOW_UP_INTERVAL_SECONDS", def
 CALL_DISPATCH_WAKE_INTERVAL_SECONDS = env.int("CALL_DISPATCH_WAKE_INTERVAL_SECONDS", default=30)
 RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_APPLY_INTERVAL_SECONDS", default=30)
 RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", default=3600)
+# With two `runcron` processes, the standby starts enqueuing at most this long after the leader died.
+CRON_LEADER_SECONDS = env.int("CRON_LEADER_SECONDS", default=15)
 
 # Call history: mask callee numbers for users without the view_full_number permission.
 PHONE_MASKING = env.bool("PHONE_MASKING", default=True)

@@ -3,7 +3,7 @@
 It is django-rq's DjangoCronScheduler (the same as `manage.py rqcron notifications.cron`) with two things RQ's
 loop lacks: it outlives a Redis restart (RQ's loop ends on the first ConnectionError; here the error is logged and
 the loop waits and reconnects), and only one of several cron processes enqueues at a time (a leader key with expiry,
-renewed every few seconds; a standby takes over within LEADER_SECONDS when the leader dies), so a second cron
+renewed every second; a standby takes over within CRON_LEADER_SECONDS when the leader dies), so a second cron
 process on another host is a spare, not a source of duplicate ticks.
 """
 import logging
@@ -20,7 +20,6 @@ logger = logging.getLogger("notifications.cron")
 
 CONFIG = "notifications.cron"
 LEADER_KEY = "voiceadmin:cron:leader"
-LEADER_SECONDS = 15
 TICK_SECONDS = 1.0  # the longest sleep: leadership and Redis are checked at least this often
 RECONNECT_MAX_SECONDS = 10.0
 
@@ -39,10 +38,13 @@ class ResilientCronScheduler(DjangoCronScheduler):
 
     def _lead(self) -> bool:
         """Hold (or take) the leader key; True while this process is the one that enqueues."""
-        if self.connection.set(LEADER_KEY, self.name, nx=True, ex=LEADER_SECONDS):
+        from django.conf import settings
+
+        seconds = max(2, int(settings.CRON_LEADER_SECONDS))
+        if self.connection.set(LEADER_KEY, self.name, nx=True, ex=seconds):
             became = True
         else:
-            became = bool(self.connection.eval(_RENEW, 1, LEADER_KEY, self.name, LEADER_SECONDS))
+            became = bool(self.connection.eval(_RENEW, 1, LEADER_KEY, self.name, seconds))
         if became and not self.leading:
             logger.info("cron %s: leading; enqueuing %d periodic tasks", self.name, len(self.get_jobs()))
             # Each task is due at once: a new leader does not know when the old one last enqueued it.

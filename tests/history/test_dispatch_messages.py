@@ -1,5 +1,5 @@
 """What the console says when the provider does not accept a call: each cause in its own words, in the user's
-language, with the provider's raw message kept in the event's payload (issue 12)."""
+language, with the provider's raw message kept in the event's payload."""
 import re
 import socket
 
