@@ -3,16 +3,13 @@
 The scheduler (RQ cron with Redis, the in-process thread otherwise) only says "it is time"; whether the run goes
 ahead is decided here, so the schedule itself never has to be repaired:
 
-- One run of a task at a time. On PostgreSQL the lock is a session advisory lock held by the worker's own database
-  connection: a Redis restart cannot lose it, and a worker killed with `kill -9` drops it with its connection, so the
-  next run goes ahead at once. With Redis on another database, a lock per task in Redis, held for `lock_seconds` and
-  renewed by a thread while the run goes on (a killed worker's lock expires within `lock_seconds`; a Redis restart
-  loses it, so a second run may start). Without Redis the lock is the process's own (the embedded console is one
-  process). A run longer than its interval keeps its lock; the runs due meanwhile are skipped.
+- One run of a task at a time: with Redis a lock per task, held for `lock_seconds` and renewed by a thread while the
+  run goes on. A run longer than its interval keeps its lock; the runs due meanwhile are skipped. A worker killed
+  with `kill -9` renews nothing, so its lock expires within `lock_seconds` and the next run goes ahead.
+  Without Redis the lock is the process's own (the embedded console is one process).
 - A run enqueued before the latest run started is skipped too: the work it asked for is being (or was) done. This
   keeps a backlog from building up behind a long run when workers are few.
 """
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -20,7 +17,6 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -89,29 +85,7 @@ class _LocalLock:
         self._lock.release()
 
 
-class _PostgresLock:
-    """A session advisory lock on this thread's database connection, keyed by the task's name."""
-
-    def __init__(self, name: str):
-        digest = hashlib.blake2b(LOCK_KEY.format(name=name).encode(), digest_size=8).digest()
-        self._key = int.from_bytes(digest, "big", signed=True)  # advisory lock keys are signed 64-bit
-
-    def acquire(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self._key])
-            return bool(cursor.fetchone()[0])
-
-    def release(self) -> None:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [self._key])
-        except Exception:  # the connection is gone, and the lock with it
-            pass
-
-
 def _task_lock(name: str, seconds: int):
-    if connection.vendor == "postgresql":
-        return _PostgresLock(name)
     return _RedisLock(name, seconds) if settings.REDIS_URL else _LocalLock(name)
 
 

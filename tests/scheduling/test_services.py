@@ -161,28 +161,3 @@ def test_two_cron_processes_enqueue_each_tick_once_and_the_standby_takes_over_wh
     assert any(at > killed_at for at in _enqueued_at("dispatch_wake", connection))
     assert standby.poll() is None
 
-
-def test_a_redis_restart_during_a_run_does_not_let_a_second_run_start(processes, on_simulator, notice, private_redis):
-    from django.db import connection as database
-
-    if database.vendor != "postgresql":
-        pytest.skip("the lock that outlives a Redis restart is PostgreSQL's (services/periodic.py)")
-    calls, latency_ms = 6, 900
-    slow_follow_up(on_simulator, notice, calls=calls, latency_ms=latency_ms)  # a run lasts about 5.4 s
-    processes.worker()
-    processes.worker()  # free to take the tick the cron process enqueues as soon as Redis is back
-    processes.cron()
-    wait_for(lambda: _running("calls_follow_up"), timeout=15, interval=0.1, message="a follow-up run to start")
-
-    private_redis.stop()  # the Redis lock (were it the only one) is lost with every other key
-    private_redis.start()
-    wait_for(lambda: run_counts().get("calls_follow_up", 0) >= 3, timeout=40, interval=0.3,
-             message="two more follow-up runs after the restart")
-
-    # Runs one after another query each call a whole run apart; two runs at once would query it seconds apart.
-    queried: dict[int, list] = {}
-    for call_id, at in CallEvent.objects.filter(kind=CallEvent.Kind.DETAIL_QUERY).values_list("call_id", "created_at"):
-        queried.setdefault(call_id, []).append(at)
-    closest = min(later - earlier for times in queried.values()
-                  for earlier, later in zip(sorted(times), sorted(times)[1:], strict=False))
-    assert closest >= timedelta(milliseconds=latency_ms * (calls - 1)), closest
