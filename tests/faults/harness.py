@@ -366,8 +366,14 @@ def enqueue_twice(harness: Harness) -> None:
 
 
 def watch_follow_up(harness: Harness) -> None:
-    """Follow the follow-up's runs in the background: each run seen (start, end), for `follow_up_went_on`."""
+    """Follow the follow-up's runs in the background, for `follow_up_went_on`.
+
+    PeriodicRun holds only the latest run, and the next run may start a few milliseconds after one ends, so a finish
+    can be overwritten before it is seen. Each run seen is kept as start -> [end seen, last time seen running]; a run
+    whose end was missed lasted at least until it was last seen running and ended before the next run started.
+    """
     from django.db import close_old_connections
+    from django.utils import timezone
 
     from notifications.models import PeriodicRun
 
@@ -379,24 +385,37 @@ def watch_follow_up(harness: Harness) -> None:
             while not harness.watch_done.is_set():
                 run = PeriodicRun.objects.filter(name="calls_follow_up").values("started_at", "finished_at").first()
                 if run and run["started_at"]:
-                    finished = run["finished_at"] if run["finished_at"] and run["finished_at"] >= run["started_at"] else None
-                    runs[run["started_at"]] = finished or runs.get(run["started_at"])
-                time.sleep(0.1)
+                    seen = runs.setdefault(run["started_at"], [None, None])
+                    if run["finished_at"] and run["finished_at"] >= run["started_at"]:
+                        seen[0] = run["finished_at"]
+                    else:
+                        seen[1] = timezone.now()
+                time.sleep(0.05)
         finally:
             close_old_connections()
 
     threading.Thread(target=watch, daemon=True).start()
 
 
+def follow_up_runs_seen(runs: dict) -> list[tuple[float, object, object]]:
+    """(seconds it lasted at least, start, end at the latest) for each run whose length is known or bounded."""
+    starts = sorted(runs)
+    seen = []
+    for index, start in enumerate(starts):
+        end, last_running = runs[start]
+        if end is None and index + 1 < len(starts) and last_running is not None:
+            seen.append(((last_running - start).total_seconds(), start, starts[index + 1]))
+        elif end is not None:
+            seen.append(((end - start).total_seconds(), start, end))
+    return seen
+
+
 def follow_up_went_on(harness: Harness, seconds: float = 8.0) -> None:
     """Once the calls are final: wait for a follow-up run that started after the longest one ended (the schedule
     survived a run longer than its interval), and note how long that run took."""
     def longest():
-        done = None
-        for start, end in list(harness.follow_up_runs.items()):
-            if end is not None and (done is None or (end - start).total_seconds() > done[0]):
-                done = [(end - start).total_seconds(), start, end]
-        return done
+        seen = follow_up_runs_seen(dict(harness.follow_up_runs))
+        return max(seen, key=lambda run: run[0]) if seen else None
 
     def next_run_started():
         found = longest()
