@@ -15,7 +15,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.forms.common import CalendarDateInput, DayOrderCheck
+from notifications.forms.common import CalendarDateInput, DayOrderCheck, explicit_dates_win
 from notifications.models import CallerNumber, CallRecord, Mode, TtsTemplate, VoiceFile
 from notifications.rules.identifiers import normalize_mainland_number
 
@@ -185,7 +185,7 @@ def call_record_list(*, data, request=None) -> CallRecordFilter:
         caller_number_text=_column_of(CallerNumber, "number", "caller_number_id"),
         placed_by=_column_of(get_user_model(), "username", "requested_by_id"),
     )
-    return CallRecordFilter(data=data, queryset=queryset, request=request)
+    return CallRecordFilter(data=explicit_dates_win(data), queryset=queryset, request=request)
 
 
 def call_record_filtered(filterset: CallRecordFilter) -> QuerySet:

@@ -13,6 +13,16 @@ class CalendarDateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+def explicit_dates_win(data):
+    """The filters as given, but with chosen From/To dates the quick range is dropped: a page never shows a period
+    the user did not ask for, and its range field then reads "Custom" (dashboard) or "Any time" (call log)."""
+    if data is None or not (data.get("date_from") or data.get("date_to")) or not data.get("range"):
+        return data
+    data = data.copy()
+    data["range"] = ""
+    return data
+
+
 class DayOrderCheck:
     """For a form with `date_from` and `date_to`: the first day must not be after the last one."""
 

@@ -22,14 +22,14 @@ class DashboardRangeForm(DayOrderCheck, forms.Form):
         for name in ("date_from", "date_to"):
             self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
 
-    def days(self):
-        """(first, last) local dates: the quick range, the explicit dates, or the last 7 days."""
-        today = timezone.localdate()
+    def period(self):
+        """(name, first, last): the quick range's label and its local dates, or "" and the chosen dates; with
+        nothing valid chosen, the last 7 days."""
         data = self.cleaned_data if self.is_valid() else {}
-        if data.get("range"):
-            return quick_range_days(data["range"])
+        labels = dict(self.fields["range"].choices)
         if data.get("date_from") or data.get("date_to"):
-            last = data.get("date_to") or today
+            last = data.get("date_to") or timezone.localdate()
             first = data.get("date_from") or last - timedelta(days=6)
-            return max(first, last - timedelta(days=MAX_DAYS - 1)), last
-        return quick_range_days("7d")
+            return "", max(first, last - timedelta(days=MAX_DAYS - 1)), last
+        name = data.get("range") or "7d"
+        return labels[name], *quick_range_days(name)

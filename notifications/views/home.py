@@ -6,6 +6,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from notifications.forms.common import explicit_dates_win
 from notifications.forms.history import DashboardRangeForm
 from notifications.models import CallRecord
 from notifications.selectors import call_record_count
@@ -22,8 +23,8 @@ def home(request):
         # Users without call access still land here; they get the menu, not the figures.
         return render(request, "notifications/home.html", {"form": None})
     # With no choice made the dashboard shows the last 7 days, and its form says so.
-    form = DashboardRangeForm(request.GET or {"range": "7d"})
-    first, last = form.days()
+    form = DashboardRangeForm(explicit_dates_win(request.GET) or {"range": "7d"})
+    period_name, first, last = form.period()
     daily_stats_refresh_dirty(first=first, last=last)
     figures = dashboard_figures(first=first, last=last)
     # "Outcome unknown" is a final status, shown as its own bucket beside the outcomes.
@@ -35,6 +36,8 @@ def home(request):
         "form": form,
         "first": first,
         "last": last,
+        # The quick range's name when one decides the period; chosen dates are said as such.
+        "period_name": period_name,
         # The same days in the call log, for the figures that link to their calls.
         "range_query": urlencode({"date_from": first.isoformat(), "date_to": last.isoformat()}),
         "figures": figures,
