@@ -403,10 +403,12 @@ def follow_up_runs_seen(runs: dict) -> list[tuple[float, object, object]]:
     seen = []
     for index, start in enumerate(starts):
         end, last_running = runs[start]
-        if end is None and index + 1 < len(starts) and last_running is not None:
-            seen.append(((last_running - start).total_seconds(), start, starts[index + 1]))
-        elif end is not None:
+        if end is not None:
             seen.append(((end - start).total_seconds(), start, end))
+        elif last_running is not None:
+            # Still going (no later start seen): its end is not known yet, so no run can count as "after" it.
+            later = starts[index + 1] if index + 1 < len(starts) else None
+            seen.append(((last_running - start).total_seconds(), start, later))
     return seen
 
 
@@ -418,13 +420,15 @@ def follow_up_went_on(harness: Harness, seconds: float = 8.0) -> None:
         return max(seen, key=lambda run: run[0]) if seen else None
 
     def next_run_started():
+        # The calls may turn final while the long run is still going: wait for its end, then for a run after it.
         found = longest()
-        return found is not None and any(start > found[2] for start in list(harness.follow_up_runs))
+        return found is not None and found[2] is not None and any(start > found[2] for start in list(harness.follow_up_runs))
 
     wait_until(next_run_started, seconds, step=0.1)
     found = longest()
     harness.follow_up = {"longest": found[0] if found else 0.0,
-                         "runs_after": sum(1 for start in list(harness.follow_up_runs) if found and start > found[2])}
+                         "runs_after": sum(1 for start in list(harness.follow_up_runs)
+                                           if found and found[2] is not None and start > found[2])}
 
 
 SCENARIOS = [
