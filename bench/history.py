@@ -82,6 +82,9 @@ def main() -> None:
         ("call log, filtered (no answer, 7 days)", operator, reverse("notifications:call_record_list"),
          {"outcome": "no_answer", "range": "7d"}),
         ("call log, search by callee", operator, reverse("notifications:call_record_list"), {"q": sample.called_number}),
+        # A seeded callee's last four digits end 20 of the 200,000 callees: about 100 calls at 1,000,000.
+        ("call log, callee by last four digits", operator, reverse("notifications:call_record_list"),
+         {"callee": sample.called_number[-4:]}),
         (f"call log, page {offset // PAGE_SIZE + 1:,} by cursor", operator, reverse("notifications:call_record_list"),
          {"after": cursor_encode(deep)}),
         ("call log, manager (masked)", manager, reverse("notifications:call_record_list"), {}),

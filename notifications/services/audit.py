@@ -1,10 +1,9 @@
 """Writing the audit log: one function, called where each audited action happens, in that action's transaction."""
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from notifications.models import AuditEntry, BlockedNumber, CallRecord
-from notifications.rules.identifiers import normalize_mainland_number
+from notifications.selectors import number_typed
 from notifications.services.numbers import number_mask, payload_mask, text_mask
 
 Action = AuditEntry.Action
@@ -40,15 +39,15 @@ def audit_record(*, user, action: str, target=None, details: dict | None = None)
 
 def full_number_search_record(*, user, filterset) -> AuditEntry | None:
     """Record a call log search by a whole phone number (search box or callee filter) by a role that sees numbers
-    masked: they learn which calls that number received. The number is kept masked in the entry."""
+    masked: they learn which calls that number received. The number is kept masked in the entry.
+
+    Not recorded: the last four digits (a masked number shows them), text that is no number (a CallId, an OutId, a
+    typo), and the caller filter, since caller numbers are the account's own and every role sees them whole.
+    """
     data = filterset.data
     for field in ("q", "callee"):
-        value = (data.get(field) or "").strip()
-        if not value:
-            continue
-        try:
-            number, _kind = normalize_mainland_number(value)
-        except ValidationError:  # not a number (a CallId, an OutId, a typo): nothing to record
+        kind, number = number_typed(data.get(field) or "")
+        if kind != "number":
             continue
         return audit_record(user=user, action=Action.FULL_NUMBER_SEARCH, target=number_mask(number),
                             details={"field": field, "number": number})
