@@ -1,4 +1,4 @@
-// Test-dial form: choosing another template or voice file reloads the form for it, keeping what was typed; the
+// Test-dial form: another template or voice file is loaded with its own button, keeping what was typed; the
 // preview follows what is typed.
 (function () {
   "use strict";
@@ -34,13 +34,20 @@
   }
 
   carriedRestore();
+  // Choosing another template or voice file only offers to load it: a select that reloads the page on change
+  // would fire on every arrow key and take the keyboard user's focus away (WCAG 3.2.2).
   var resourceField = form.querySelector("[name='" + form.dataset.resourceField + "']");
-  if (resourceField) {
+  var switchButton = document.getElementById("va-dial-switch");
+  if (resourceField && switchButton) {
+    var loaded = resourceField.value;
     resourceField.addEventListener("change", function () {
+      switchButton.hidden = !resourceField.value || resourceField.value === loaded;
+    });
+    switchButton.addEventListener("click", function () {
       carriedSave();
       var url = new URL(window.location.href);
       url.search = "";
-      if (resourceField.value) { url.searchParams.set(form.dataset.resourceField, resourceField.value); }
+      url.searchParams.set(form.dataset.resourceField, resourceField.value);
       window.location.assign(url.toString());
     });
   }

@@ -13,6 +13,7 @@
       .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
       .then(function (data) {
         slot.innerHTML = data.html;
+        if (window.vaLabelTables) { window.vaLabelTables(slot); }
         root.dataset.state = data.state;
         notice.textContent = usual;
         notice.classList.remove("text-danger");

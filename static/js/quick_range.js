@@ -1,6 +1,6 @@
 // Filter forms with a quick range and From/To dates (call log, dashboard): only one of the two decides the
-// period. Choosing a quick range clears the dates and applies at once; typing a date sets the range back to
-// its empty choice, so the form never says "Last 7 days" beside other dates.
+// period. Choosing a quick range clears the dates; typing a date sets the range back to its empty choice, so the
+// form never says "Last 7 days" beside other dates. Nothing is sent until the form's button is pressed (WCAG 3.2.2).
 (function () {
   "use strict";
   document.querySelectorAll("form[data-quick-range]").forEach(function (form) {
@@ -10,7 +10,6 @@
     range.addEventListener("change", function () {
       if (!range.value) { return; }
       dates.forEach(function (input) { input.value = ""; });
-      form.submit();
     });
     dates.forEach(function (input) {
       input.addEventListener("change", function () { if (input.value) { range.value = ""; } });

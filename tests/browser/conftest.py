@@ -67,3 +67,13 @@ def login_as(browser, live_server):
             browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
     return login
+
+
+def switch_language(browser, code: str) -> None:
+    """Choose a language in the top bar's switch and press its button; the page comes back in that language."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "va-language")).select_by_value(code)
+    with next_page(browser):
+        browser.find_element(By.CSS_SELECTOR, "form.va-lang button[type=submit]").click()

@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from notifications.models import CallRecord
-from tests.browser.conftest import next_page
+from tests.browser.conftest import next_page, switch_language
 from tests.history.conftest import make_call, register  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -19,11 +19,6 @@ PASSWORD = "browser call states pw"
 def _blank_page_afterwards(browser, live_server, transactional_db):
     yield
     browser.get("about:blank")
-
-
-def switch_language(browser, code: str) -> None:
-    with next_page(browser):  # the switch submits itself and comes back to the same page
-        Select(browser.find_element(By.ID, "va-language")).select_by_value(code)
 
 
 def badge(browser, row_out_id: str, css: str):

@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from notifications.models import CallRecord, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate
 from notifications.rules.identifiers import credit_code_check_char
 from notifications.rules.templates import extract_variables
-from tests.browser.conftest import next_page
+from tests.browser.conftest import next_page, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -80,12 +80,6 @@ def absent(browser, css: str) -> bool:
         return not browser.find_elements(By.CSS_SELECTOR, css)
     finally:
         browser.implicitly_wait(3)
-
-
-def switch_language(browser, code: str) -> None:
-    with next_page(browser):
-        # The switch submits itself and comes back to the same page.
-        Select(browser.find_element(By.ID, "va-language")).select_by_value(code)
 
 
 def test_template_from_registration_to_a_call_that_is_listened_to_the_end(browser, live_server, login_as, vms_simulator, staff,

@@ -2,7 +2,8 @@
 import pytest
 from django.contrib.auth.models import User
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+
+from tests.browser.conftest import switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -11,7 +12,7 @@ def test_login_page_speaks_both_languages(browser, live_server):
     browser.delete_all_cookies()
     browser.get(live_server.url + "/accounts/login/")
     assert "登录" in browser.find_element(By.TAG_NAME, "h1").text
-    Select(browser.find_element(By.ID, "va-language")).select_by_value("en")
+    switch_language(browser, "en")
     assert "Log in to VoiceAdmin" in browser.find_element(By.TAG_NAME, "h1").text
     assert browser.find_element(By.CSS_SELECTOR, "label[for=id_username]").text.startswith("Username")
 

@@ -138,9 +138,12 @@ def test_a_manager_chooses_dates_on_the_dashboard_and_they_win_over_the_quick_ra
     sign_in("manager", language, width)
     browser.get(live_server.url + "/")
 
-    # A quick range applies as soon as it is chosen, and the page names it with its days.
+    # A quick range clears typed dates but applies only with the button (WCAG 3.2.2); the page names it with its days.
+    browser.execute_script("arguments[0].value = '2020-01-01'", browser.find_element(By.ID, "id_date_from"))
+    Select(browser.find_element(By.ID, "id_range")).select_by_value("30d")
+    assert browser.find_element(By.ID, "id_date_from").get_attribute("value") == ""
     with next_page(browser):
-        Select(browser.find_element(By.ID, "id_range")).select_by_value("30d")
+        browser.find_element(By.CSS_SELECTOR, "#va-dashboard-range button[type=submit]").click()
     period = browser.find_element(By.ID, "va-dashboard-period").text
     assert period.startswith({"en": "Last 30 days", "zh-hans": "最近 30 天"}[language])
     assert browser.find_element(By.CSS_SELECTOR, "[data-figure=count]").text == "2"

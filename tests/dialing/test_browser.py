@@ -15,7 +15,8 @@ def test_operator_dials_a_template_from_the_browser(browser, live_server, login_
     operator.save()
     login_as("operator", "operator-password")
     browser.get(live_server.url + "/dial/tts/")
-    Select(browser.find_element(By.NAME, "template")).select_by_value(str(notice.pk))  # reloads the form for it
+    Select(browser.find_element(By.NAME, "template")).select_by_value(str(notice.pk))
+    browser.find_element(By.CSS_SELECTOR, "#va-dial-form button[type=submit]").click()  # Continue: the form for it
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "param_name"))
 
     preview = browser.find_element(By.ID, "va-dial-preview")
@@ -44,7 +45,14 @@ def test_choosing_another_template_keeps_what_was_typed(browser, live_server, lo
     volume.clear()
     volume.send_keys("80")
     browser.find_element(By.NAME, "param_name").send_keys("王先生")
-    Select(browser.find_element(By.NAME, "template")).select_by_value(str(code_template.pk))  # reloads the form for it
+    switch = browser.find_element(By.ID, "va-dial-switch")
+    assert not switch.is_displayed()
+    Select(browser.find_element(By.NAME, "template")).select_by_value(str(code_template.pk))
+    # Choosing is not loading (WCAG 3.2.2): the page stays, focus stays on the select, and a button offers the switch.
+    assert browser.find_elements(By.NAME, "param_name")
+    assert browser.switch_to.active_element.get_attribute("name") == "template"
+    assert switch.is_displayed()
+    switch.click()
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "param_code"))
 
     assert browser.find_element(By.NAME, "called_number").get_attribute("value") == "13900001230"

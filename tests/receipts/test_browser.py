@@ -47,7 +47,7 @@ def test_detail_page_shows_receipts_as_they_arrive_and_stops_when_final(chromium
     chromium.find_element(By.NAME, "username").send_keys("manager")
     chromium.find_element(By.NAME, "password").send_keys("pw for the browser")
     with next_page(chromium):  # the click returns before the login answer arrives
-        chromium.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        chromium.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     chromium.get(live_server.url + f"/calls/{call.pk}/")
     chromium.execute_script("window.vaMarker = 1")  # gone if the page reloads
 
@@ -79,7 +79,7 @@ def test_a_manager_finds_an_unmatched_push_reads_it_and_replays_it(chromium, liv
     chromium.find_element(By.NAME, "username").send_keys("manager")
     chromium.find_element(By.NAME, "password").send_keys("pw for the browser")
     with next_page(chromium):
-        chromium.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        chromium.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
     chromium.get(live_server.url + "/receipt-deliveries/")
     Select(chromium.find_element(By.NAME, "state")).select_by_value("unmatched")

@@ -1,14 +1,14 @@
 """Small inline SVG charts drawn on the server: no script, no external library, readable without colour."""
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
-WIDTH, HEIGHT, PAD = 640, 180, 24
-# The outcome chart sits in a narrower column; drawn at about its shown width its labels stay readable.
-SHARE_WIDTH, SHARE_LABEL, SHARE_BAR = 480, 180, 190
+WIDTH, HEIGHT, PAD = 640, 160, 4
+# Only shapes are drawn in SVG: it is scaled to the column's width, and text inside it would shrink with it (to about
+# 6 px on a phone). Labels and figures are HTML beside the drawing, at the page's own type size.
 
 
 def bar_chart(points: list[tuple[str, int]], *, title: str) -> str:
-    """Vertical bars, one per (label, value); each bar carries its figure as a tooltip."""
+    """Vertical bars, one per (label, value); each bar carries its figure as a tooltip, the first and last label and
+    the peak are written under and over the bars."""
     if not points:
         return ""
     peak = max(value for _label, value in points) or 1
@@ -23,36 +23,26 @@ def bar_chart(points: list[tuple[str, int]], *, title: str) -> str:
     body = format_html_join(
         "", '<rect class="va-chart-bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>', bars
     )
-    first, last = points[0][0], points[-1][0]
     return format_html(
+        '<figure class="va-chart-figure mb-0"><div class="va-chart-text" aria-hidden="true">{peak}</div>'
         '<svg class="va-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}" preserveAspectRatio="none">'
-        '<line x1="{p}" y1="{base}" x2="{r}" y2="{base}" class="va-chart-axis"/>{body}'
-        '<text x="{p}" y="{lab}" class="va-chart-label">{first}</text>'
-        '<text x="{r}" y="{lab}" text-anchor="end" class="va-chart-label">{last}</text>'
-        '<text x="{p}" y="14" class="va-chart-label">{peak}</text></svg>',
-        w=WIDTH, h=HEIGHT, t=title, p=PAD, r=WIDTH - PAD, base=HEIGHT - PAD, lab=HEIGHT - 6, body=body,
-        first=first, last=last, peak=peak,
+        '<line x1="0" y1="{base}" x2="{w}" y2="{base}" class="va-chart-axis"/>{body}</svg>'
+        '<figcaption class="va-chart-text d-flex justify-content-between" aria-hidden="true"><span>{first}</span>'
+        '<span>{last}</span></figcaption></figure>',
+        w=WIDTH, h=HEIGHT, t=title, base=HEIGHT - PAD, body=body, first=points[0][0], last=points[-1][0], peak=peak,
     )
 
 
 def share_bars(rows: list[tuple[str, str, int]], *, title: str) -> str:
-    """Horizontal bars (css suffix, label, value) as shares of the total, with label and figure written beside each."""
+    """Horizontal bars (css suffix, label, value) as shares of the total: a list whose items carry label and figure as
+    text and the bar as a drawing."""
     if not rows:
         return ""
     total = sum(value for _css, _label, value in rows) or 1
-    row_height = 26
-    items = []
-    for index, (css, label, value) in enumerate(rows):
-        y = 2 + index * row_height
-        items.append(format_html(
-            '<rect class="va-chart-share va-state-{css}" x="{x}" y="{y}" width="{w}" height="20"/>'
-            '<text x="0" y="{ty}" class="va-chart-label">{label}</text>'
-            '<text x="{right}" y="{ty}" class="va-chart-label" text-anchor="end">{value} ({share}%)</text>',
-            css=css, x=SHARE_LABEL, y=y, w=f"{SHARE_BAR * value / total:.1f}", ty=y + 15, label=label, right=SHARE_WIDTH,
-            value=value,
-            share=f"{100 * value / total:.1f}",
-        ))
-    return format_html(
-        '<svg class="va-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">{body}</svg>',
-        w=SHARE_WIDTH, h=row_height * len(rows) + 4, t=title, body=mark_safe("".join(items)),
-    )
+    items = format_html_join("", (
+        '<li class="va-share"><span class="va-share-label">{}</span>'
+        '<svg class="va-share-bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+        '<rect class="va-chart-share va-state-{}" x="0" y="0" width="{}" height="10"/></svg>'
+        '<span class="va-share-figure">{} ({}%)</span></li>'
+    ), [(label, css, f"{100 * value / total:.1f}", value, f"{100 * value / total:.1f}") for css, label, value in rows])
+    return format_html('<ul class="va-shares list-unstyled mb-0" aria-label="{}">{}</ul>', title, items)
