@@ -25,6 +25,19 @@ class AuditEntry(models.Model):
         BLOCKED_NUMBER_REMOVED = "blocked_number_removed", _("Number unblocked")
         SETTINGS_CHANGE = "settings_change", _("Settings changed")
         RECEIPT_REPLAY = "receipt_replay", _("Receipt replayed")
+        # Accounts and sign-in
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in refused")
+        LOCKOUT = "lockout", _("Sign-in locked")
+        UNLOCK = "unlock", _("Sign-in unlocked")
+        TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("Two-factor sign-in set up")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor sign-in reset")
+        USER_INVITED = "user_invited", _("User invited")
+        USER_ACTIVATED = "user_activated", _("User activated")
+        USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+        USER_ROLE_CHANGED = "user_role_changed", _("Role changed")
+        PASSWORD_CHANGED = "password_changed", _("Password set")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset asked for")
 
     # SET_NULL and a copy of the name: deleting a user must neither be blocked by nor erase their trail.
     user = models.ForeignKey(
