@@ -1,26 +1,14 @@
 """Lists and the dashboard on a 390 px phone: every table a stack of cards (status in view, nothing scrolled
 sideways, names written across the card), chart text at a readable size, in both languages."""
 import pytest
-from django.core.management import call_command
 from selenium.webdriver.common.by import By
 
-from tests.accessibility.conftest import PASSWORD, ROLES
+from tests.accessibility.conftest import PASSWORD, demo  # noqa: F401  (the demo register and history, passwords known)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("demo")]
 
 LISTS = ["/calls/", "/register/qualifications/", "/register/tts-templates/", "/register/voice-files/",
          "/register/caller-numbers/", "/blocked-numbers/", "/receipt-deliveries/", "/audit/", "/calls/exports/", "/system/health/"]
-
-
-@pytest.fixture
-def demo(transactional_db, settings, tmp_path):
-    from django.contrib.auth.models import User
-
-    settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    for user in User.objects.filter(username__in=ROLES):
-        user.set_password(PASSWORD)
-        user.save()
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +40,7 @@ def layout(browser) -> dict:
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_every_list_is_readable_on_a_phone(browser, live_server, login_as, demo, language):
+def test_every_list_is_readable_on_a_phone(browser, live_server, login_as, language):
     login_as("admin", PASSWORD)
     browser.add_cookie({"name": "django_language", "value": language})
     browser.set_window_size(390, 900)
@@ -68,7 +56,7 @@ def test_every_list_is_readable_on_a_phone(browser, live_server, login_as, demo,
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_dashboard_text_is_at_least_11_px_on_a_phone(browser, live_server, login_as, demo, language):
+def test_dashboard_text_is_at_least_11_px_on_a_phone(browser, live_server, login_as, language):
     login_as("manager", PASSWORD)
     browser.add_cookie({"name": "django_language", "value": language})
     browser.set_window_size(390, 900)
