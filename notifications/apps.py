@@ -6,3 +6,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Voice notifications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Brute-force protection of sign-in: audit every sign-in attempt, lockout and unlock (signal receivers).
+        from notifications.services import lockouts  # noqa: F401

@@ -27,6 +27,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_rq",
     "notifications",
+    # Two-factor sign-in: authenticator apps (TOTP) and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -37,10 +41,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor sign-in: request.user.is_verified() from the session.
+    "django_otp.middleware.OTPMiddleware",
     # Content-Security-Policy on every page; Cache-Control: no-store for signed-in users.
     "notifications.middleware.SecurityHeadersMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Two-factor sign-in: signed-in users who need a second factor go to /accounts/two-factor/ first.
+    "notifications.two_factor_middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -61,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.health_banner",
+                "notifications.two_factor_middleware.two_factor_context",  # Two-factor sign-in
             ],
         },
     },
@@ -131,6 +140,14 @@ CONTENT_SECURITY_POLICY_EXCEPTIONS = {
     "/admin/rq/": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 }
+
+# Two-factor sign-in. On (the default outside debug): superusers and managers must enrol an authenticator app
+# and give a code after their password; anyone who has enrolled is asked for a code. Off: no code is asked.
+VOICEADMIN_REQUIRE_2FA = env.bool("VOICEADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "VoiceAdmin"
+# Wrong codes: each one doubles the wait before the next try (1 s, 2 s, 4 s, ...), per device.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # Queue: RQ on Redis when REDIS_URL is set, otherwise jobs run in-process (embedded default).
 REDIS_URL = env("REDIS_URL", default="")
@@ -225,3 +242,90 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["redact_webhook_token"]},
     },
 }
+
+# Email, invitations, password reset and the idle session timeout.
+# Mail: console backend in debug, SMTP otherwise; the password comes only from the environment.
+# Empty (as in .env.example) means this default.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung SMTP server must not hang the page
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="VoiceAdmin <noreply@localhost>")
+# How long an invitation link works (the password-reset link keeps PASSWORD_RESET_TIMEOUT, also 3 days by default).
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=3)
+# Sign a user out after this many minutes without a request of their own (background polling does not count).
+SESSION_IDLE_MINUTES = env.float("SESSION_IDLE_MINUTES", default=30)
+# Paths (regular expressions) that pages poll on their own: they are not activity.
+SESSION_IDLE_IGNORED_PATHS = [r"^/calls/\d+/status/$", r"^/system/health/status/$"]
+# After MessageMiddleware, so the "signed out" message can be stored; before the view, so LoginRequiredMiddleware
+# then sends the signed-out request to the login page.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "notifications.idle.IdleTimeoutMiddleware")
+
+# --- Brute-force protection of sign-in (django-axes) ---
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")  # first: refuses locked sign-ins
+# The lock guards the password sign-in only: a session already open elsewhere keeps working, or anyone who knows
+# a username could sign its owner out by typing wrong passwords.
+# Separate parameters: failures are summed per username and per client address, and either reaching the limit
+# locks (a spray of one username from many addresses, or one address trying many usernames).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("SIGNIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+# A try while locked restarts the period, so the locked page's "N minutes" is true from that try (axes' default).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every web process
+# A success does not wipe failures: axes would wipe every failure from that address, for any username, so one
+# valid account could keep resetting a guesser's count for another. Failures age out after the period instead.
+AXES_RESET_ON_SUCCESS = False
+# axes' log lines: only the lockout parameters (no user agent), masked; the audit log keeps who and where.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+# Client address: REMOTE_ADDR, or (behind a reverse proxy) only the header named here, e.g. X-Forwarded-For.
+SIGNIN_CLIENT_IP_HEADER = env("SIGNIN_CLIENT_IP_HEADER", default="")
+AXES_CLIENT_IP_CALLABLE = "notifications.services.lockouts.client_ip"
+AXES_LOCKOUT_CALLABLE = "notifications.views.lockouts.locked_out"
+AXES_USERNAME_FORM_FIELD = "username"
+# --- end of brute-force protection ---
+
+# --- Single sign-on with OpenID Connect (mozilla-django-oidc) and the switch for password sign-in ---
+# Off by default. The client secret comes only from the environment. The provider's endpoints are set one by one,
+# or read once at start-up from OIDC_OP_DISCOVERY_URL: one request, bounded by OIDC_TIMEOUT, that never raises (an
+# unreachable provider leaves the endpoints empty: the SSO button leads to the failure page, and the console and
+# the password sign-in keep working). Set the endpoints themselves to start without that request.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="")  # the button's label; empty: "company account"
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_OP_DISCOVERY_URL = env("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)  # seconds, for every request to the provider
+if OIDC_ENABLED and OIDC_OP_DISCOVERY_URL and not OIDC_OP_TOKEN_ENDPOINT:
+    from notifications.auth_oidc_discovery import discover as _oidc_discover
+
+    _found = _oidc_discover(OIDC_OP_DISCOVERY_URL, OIDC_TIMEOUT)
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _found.get("authorization_endpoint", "")
+    OIDC_OP_TOKEN_ENDPOINT = _found.get("token_endpoint", "")
+    OIDC_OP_USER_ENDPOINT = _found.get("userinfo_endpoint", "")
+    OIDC_OP_JWKS_ENDPOINT = _found.get("jwks_uri", "")
+# The claim holding the user's groups, and which of its values give which role; no mapped value: refused.
+OIDC_ROLE_CLAIM = env("OIDC_ROLE_CLAIM", default="groups")
+OIDC_ROLE_MAP = env("OIDC_ROLE_MAP", default="")  # "voice-operators=operator,voice-managers=manager"
+# Off: the password sign-in is refused for everyone but superusers (the way in when the provider is down).
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# Right after axes' backend, so a locked-out sign-in is refused before this one looks at the password.
+AUTHENTICATION_BACKENDS.insert(AUTHENTICATION_BACKENDS.index("axes.backends.AxesStandaloneBackend") + 1,
+                               "notifications.local_login.LocalLoginGateBackend")
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("notifications.auth_oidc.VoiceAdminOIDCBackend")
+# --- end of single sign-on ---

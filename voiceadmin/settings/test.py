@@ -29,3 +29,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"voiceadmin-test-{os.getpid()}.sqlite3")}  # noqa: F405
 # Each page computes the health banner afresh: a report cached by one test would show in the next.
 HEALTH_BANNER_CACHE_SECONDS = 0
+# Two-factor sign-in off so the suite signs in with a password alone; tests/accounts turn it on.
+VOICEADMIN_REQUIRE_2FA = False
