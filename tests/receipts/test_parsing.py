@@ -149,3 +149,15 @@ def test_call_report_needs_status_time():
 )
 def test_outcome_for_final_codes(code, outcome):
     assert outcome_for(code) == outcome
+
+
+def test_the_nesting_a_body_may_have_does_not_depend_on_the_callers_stack():
+    """A request passes through middleware before the webhook decodes it; more middleware must not turn a body that
+    decoded before into "not JSON"."""
+    body = ('[{"call_id": "1^1", "extra": ' + "[" * 900 + "]" * 900 + "}]").encode()
+
+    def from_deep_stack(levels: int):
+        return push_body_decode(body) if levels == 0 else from_deep_stack(levels - 1)
+
+    assert push_body_decode(body)[0]["call_id"] == "1^1"
+    assert from_deep_stack(300)[0]["call_id"] == "1^1"
