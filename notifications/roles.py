@@ -12,6 +12,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATORS: [
         *(f"{action}_{model}" for model in _REGISTER for action in ("add", "change", "view")),
         "view_callrecord", "view_callevent", "dial_callrecord", "view_full_number", "view_blockednumber",
+        "add_campaign", "change_campaign", "view_campaign", "view_campaignrow",
     ],
     MANAGERS: [
         *(f"view_{model}" for model in _REGISTER),
@@ -21,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # The pipeline's own records: the receipt inbox (with replay) and the system health page.
         "view_receiptdelivery", "replay_receiptdelivery", "view_periodicrun",
         "view_auditentry",  # the audit log page
+        # Campaigns: approve another person's campaign, pause or cancel any.
+        "view_campaign", "view_campaignrow", "approve_campaign", "change_campaign",
     ],
 }
 

@@ -2,6 +2,7 @@
 
 from .audit import AuditEntry
 from .calls import BlockedNumber, CallEvent, CallRecord
+from .campaigns import Campaign, CampaignRow
 from .choices import Mode, Purpose, ReviewStatus
 from .history import CallExport, DailyCallStat, DailyStatDirtyDay, NumberAccess
 from .inbox import ReceiptDelivery
@@ -15,6 +16,8 @@ __all__ = [
     "CallExport",
     "CallRecord",
     "CallerNumber",
+    "Campaign",
+    "CampaignRow",
     "DailyCallStat",
     "DailyStatDirtyDay",
     "Mode",

@@ -38,6 +38,14 @@ class AuditEntry(models.Model):
         USER_ROLE_CHANGED = "user_role_changed", _("Role changed")
         PASSWORD_CHANGED = "password_changed", _("Password set")
         PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset asked for")
+        # Campaigns
+        CAMPAIGN_CREATED = "campaign_created", _("Campaign created")
+        CAMPAIGN_SUBMITTED = "campaign_submitted", _("Campaign sent for approval")
+        CAMPAIGN_APPROVED = "campaign_approved", _("Campaign approved")
+        CAMPAIGN_REJECTED = "campaign_rejected", _("Campaign sent back")
+        CAMPAIGN_PAUSED = "campaign_paused", _("Campaign paused")
+        CAMPAIGN_RESUMED = "campaign_resumed", _("Campaign resumed")
+        CAMPAIGN_CANCELLED = "campaign_cancelled", _("Campaign cancelled")
 
     # SET_NULL and a copy of the name: deleting a user must neither be blocked by nor erase their trail.
     user = models.ForeignKey(

@@ -113,6 +113,15 @@ class CallRecord(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Made from receipts of a call another system of the account placed (no template, number or user of ours).
     placed_elsewhere = models.BooleanField(_("placed elsewhere"), default=False)
+    # A campaign's attempt at one of its rows; empty for a test call.
+    campaign = models.ForeignKey(
+        "notifications.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+        verbose_name=_("campaign"), db_index=False,  # callrecord_campaign_idx leads with it
+    )
+    campaign_row = models.ForeignKey(
+        "notifications.CampaignRow", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls",
+        verbose_name=_("campaign row"), db_index=False,  # callrecord_campaign_row_idx
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -150,6 +159,8 @@ class CallRecord(models.Model):
             models.Index(fields=["voice_file", "created_at", "id"], name="callrecord_voice_idx"),
             models.Index(fields=["caller_number", "created_at", "id"], name="callrecord_caller_idx"),
             models.Index(fields=["placed_elsewhere", "created_at", "id"], name="callrecord_elsewhere_idx"),
+            models.Index(fields=["campaign", "created_at", "id"], name="callrecord_campaign_idx"),
+            models.Index(fields=["campaign_row", "created_at"], name="callrecord_campaign_row_idx"),
         ]
 
     def __str__(self) -> str:

@@ -181,6 +181,16 @@ SIMULATOR_CONTROL_URL = env("SIMULATOR_CONTROL_URL", default="")
 # Where the simulator sends review decisions back to the console.
 SIMULATOR_CONSOLE_URL = env("SIMULATOR_CONSOLE_URL", default="http://127.0.0.1:8000")
 
+# Campaigns: quiet hours in TIME_ZONE ("21:00-08:00": no campaign call from 21:00 to 08:00; empty: none), the
+# account's calls per second shared by all campaigns, the share of it kept free for test calls, and the list size.
+CAMPAIGN_QUIET_HOURS = env("CAMPAIGN_QUIET_HOURS", default="21:00-08:00")
+VMS_ACCOUNT_QPS = env.int("VMS_ACCOUNT_QPS", default=1000)
+CAMPAIGN_TEST_CALL_SHARE = env.float("CAMPAIGN_TEST_CALL_SHARE", default=0.1)
+CAMPAIGN_MAX_ROWS = env.int("CAMPAIGN_MAX_ROWS", default=100_000)
+# The periodic task that starts the campaign sender (notifications/cron.py); a run then ticks every second while
+# campaigns send, under the periodic tasks' lock, so one sender runs at a time.
+CAMPAIGN_SEND_INTERVAL_SECONDS = env.int("CAMPAIGN_SEND_INTERVAL_SECONDS", default=5)
+
 # Dialing: per-user limit on test calls, and when the follow-up queries, settles and re-enqueues calls.
 DIAL_RATE_LIMIT_PER_MINUTE = env.int("DIAL_RATE_LIMIT_PER_MINUTE", default=10)
 CALL_DETAIL_QUERY_AFTER_MINUTES = env.float("CALL_DETAIL_QUERY_AFTER_MINUTES", default=5)
@@ -260,7 +270,7 @@ INVITATION_DAYS = env.int("INVITATION_DAYS", default=3)
 # Sign a user out after this many minutes without a request of their own (background polling does not count).
 SESSION_IDLE_MINUTES = env.float("SESSION_IDLE_MINUTES", default=30)
 # Paths (regular expressions) that pages poll on their own: they are not activity.
-SESSION_IDLE_IGNORED_PATHS = [r"^/calls/\d+/status/$", r"^/system/health/status/$"]
+SESSION_IDLE_IGNORED_PATHS = [r"^/calls/\d+/status/$", r"^/system/health/status/$", r"^/campaigns/\d+/progress/$"]
 # After MessageMiddleware, so the "signed out" message can be stored; before the view, so LoginRequiredMiddleware
 # then sends the signed-out request to the login page.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
