@@ -42,6 +42,7 @@ _JOBS = {
     "dispatch_wake": (jobs.dispatch_wake_job, 600),
     "receipt_inbox_apply": (jobs.receipt_inbox_periodic_job, 1800),
     "receipt_inbox_prune": (jobs.receipt_inbox_prune_job, 3600),
+    "campaign_send": (jobs.campaign_send_job, 300),
 }
 PERIODIC_TASKS = tuple(
     PeriodicTask(name, job, EXPECTED_TASKS[name].interval_setting, job_timeout=timeout) for name, (job, timeout) in _JOBS.items()

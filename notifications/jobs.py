@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["DISPATCH_WAKE_KEY", "INBOX_WAKE_KEY", "scheduler"]  # scheduler: `runconsole` and the health banner read it
 
 DISPATCH_JOB_SECONDS = 10.0  # a dispatcher run hands over after this, so other jobs get a worker too
+CAMPAIGN_SEND_JOB = "notifications.jobs.campaign_send_job"
 
 
 def _requested_at():
@@ -109,6 +110,18 @@ def receipt_inbox_prune_job():
 
     return _text(periodic_task_run("receipt_inbox_prune", receipt_inbox_prune,
                                    interval=settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS, requested_at=_requested_at()))
+
+
+def campaign_send_job():
+    """The campaign sender: tick every second while campaigns send, then hand over (one sender at a time: the lock)."""
+    from notifications.services.campaign_send import RUN_SECONDS, campaign_send_run
+
+    summary = periodic_task_run("campaign_send", lambda: campaign_send_run(seconds=RUN_SECONDS),
+                                interval=settings.CAMPAIGN_SEND_INTERVAL_SECONDS, requested_at=_requested_at())
+    if summary is not None and summary.active and (settings.REDIS_URL or scheduler.running):
+        # Still sending: the next run starts now, once this one's lock is released, rather than at the next tick.
+        work.run_soon(CAMPAIGN_SEND_JOB)
+    return _text(summary)
 
 
 def _text(summary) -> str:

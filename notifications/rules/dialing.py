@@ -130,6 +130,23 @@ def flow_control_error(*, previous_calls: list[datetime], now: datetime) -> Vali
     )
 
 
+def flow_control_day_error(*, previous_calls: list[datetime], now: datetime) -> ValidationError | None:
+    """The day window alone (20 calls in 24 hours): a callee it refuses cannot be called for hours, not a minute.
+
+    A campaign row whose first attempt this refuses at the campaign's start is refused by the check; the minute and
+    hour windows only delay an attempt, which the sender does.
+    """
+    length, permits = FLOW_CONTROL_WINDOWS[-1]
+    in_window = sorted(moment for moment in previous_calls if moment > now - length)
+    if len(in_window) < permits:
+        return None
+    minutes = max(1, -(-int((in_window[-permits] + length - now).total_seconds()) // 60))
+    return ValidationError(
+        _flow_control_message(length, minutes), code="flow_control",
+        params={"count": len(in_window), "allowed": permits, "minutes": minutes},
+    )
+
+
 def _flow_control_message(window: timedelta, minutes: int) -> str:
     if window <= timedelta(minutes=1):
         return ngettext(

@@ -58,7 +58,7 @@ def rows_insert(model, rows: list[dict], *, skip_conflicts: bool = False) -> Non
         return
     given = {model._meta.get_field(name) for name in rows[0]}
     left_out = {field.attname: field.get_default() for field in model._meta.concrete_fields
-                if field not in given and not field.primary_key}
+                if field not in given and not field.primary_key and not field.generated}  # the database computes those
     rows = [{**left_out, **row} for row in rows]
     names = list(rows[0])
     fields = [model._meta.get_field(name) for name in names]

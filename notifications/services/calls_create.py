@@ -4,6 +4,8 @@ and wake the dispatcher once the transaction commits.
 The test-dial forms and `manage.py dial` go through `call_record_create`.
 """
 import secrets
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import work
+from notifications.aliyun import spec
 from notifications.models import BlockedNumber, CallerNumber, CallRecord, Purpose, Qualification, TtsTemplate, VoiceFile
 from notifications.rules import dialing as rules
 from notifications.rules.identifiers import normalize_mainland_number
+from notifications.services.bulk import rows_insert
 
 
 def new_out_id() -> str:
@@ -35,14 +39,40 @@ def _add(errors: dict, field: str, found) -> None:
         errors.setdefault(field, []).extend(found if isinstance(found, list) else [found])
 
 
-def _previous_calls(*, qualification_id: int, purpose: str, called_number: str, since) -> list:
-    """When our own records say this callee was called under the same qualification and purpose (the provider's flow-control key)."""
+def previous_calls_by_number(*, qualification_id: int, purpose: str, numbers, since) -> dict[str, list]:
+    """When our own records say each callee was called under the same qualification and purpose (the provider's
+    flow-control key), for many callees in one query: {number: [created_at, ...]} (numbers never called are absent)."""
     same_key = Q(tts_template__qualification_id=qualification_id, tts_template__kind=purpose)
     if purpose == Purpose.NOTIFICATION:
         same_key |= Q(voice_file__qualification_id=qualification_id)  # recordings are always notifications
-    return list(
-        CallRecord.objects.filter(same_key, called_number=called_number, created_at__gt=since).values_list("created_at", flat=True)
-    )
+    found: dict[str, list] = {}
+    for number, created_at in CallRecord.objects.filter(
+        same_key, called_number__in=list(numbers), created_at__gt=since,
+    ).values_list("called_number", "created_at"):
+        found.setdefault(number, []).append(created_at)
+    return found
+
+
+def _previous_calls(*, qualification_id: int, purpose: str, called_number: str, since) -> list:
+    """The flow-control history of one callee (see previous_calls_by_number)."""
+    return previous_calls_by_number(qualification_id=qualification_id, purpose=purpose, numbers=[called_number],
+                                    since=since).get(called_number, [])
+
+
+def _resource_errors(errors: dict, *, resource, qualification, caller_number, play_times, volume, speed) -> None:
+    """The rules about what is dialled and how, the same for every callee (a test call's, and a batch's once)."""
+    _add(errors, "resource", rules.check_resource_approved(resource.status))
+    _add(errors, "resource", rules.check_qualification_approved(qualification.status))
+    _add(errors, "caller_number", rules.check_caller_number(
+        mode=resource.mode,
+        has_caller_number=caller_number is not None,
+        number_active=caller_number is not None and caller_number.status == CallerNumber.Status.ACTIVE,
+        same_qualification=caller_number is not None and caller_number.qualification_id == resource.qualification_id,
+        qualification_approved=caller_number is not None and caller_number.qualification.is_approved,
+    ))
+    _add(errors, "play_times", rules.check_play_times(play_times))
+    _add(errors, "volume", rules.check_volume(volume))
+    _add(errors, "speed", rules.check_speed(speed))
 
 
 @transaction.atomic
@@ -72,20 +102,10 @@ def call_record_create(
 
     # Lock the qualification: two dials of one callee at once must not both slip under the flow-control limits.
     qualification = Qualification.objects.select_for_update().get(pk=resource.qualification_id)
-    _add(errors, "resource", rules.check_resource_approved(resource.status))
-    _add(errors, "resource", rules.check_qualification_approved(qualification.status))
     if caller_number is not None:
         caller_number = CallerNumber.objects.select_related("qualification").get(pk=caller_number.pk)
-    _add(errors, "caller_number", rules.check_caller_number(
-        mode=resource.mode,
-        has_caller_number=caller_number is not None,
-        number_active=caller_number is not None and caller_number.status == CallerNumber.Status.ACTIVE,
-        same_qualification=caller_number is not None and caller_number.qualification_id == resource.qualification_id,
-        qualification_approved=caller_number is not None and caller_number.qualification.is_approved,
-    ))
-    _add(errors, "play_times", rules.check_play_times(play_times))
-    _add(errors, "volume", rules.check_volume(volume))
-    _add(errors, "speed", rules.check_speed(speed))
+    _resource_errors(errors, resource=resource, qualification=qualification, caller_number=caller_number,
+                     play_times=play_times, volume=volume, speed=speed)
     if tts_template:
         for name, found in rules.param_errors(variables=list(tts_template.variables), values=params, kind=purpose).items():
             _add(errors, f"param_{name}" if name else "params", found)
@@ -128,6 +148,117 @@ def call_record_create(
     record.save()
     work.dispatch_wake()
     return record
+
+
+@dataclass
+class BatchEntry:
+    """One call of a batch: `key` is the caller's own (a campaign row id); `fields` are extra CallRecord fields."""
+
+    key: object
+    called_number: str
+    params: dict
+    caller_number: CallerNumber | None = None
+    fields: dict = dataclass_field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    records: dict = dataclass_field(default_factory=dict)  # key → id of the CallRecord stored
+    refused: dict = dataclass_field(default_factory=dict)  # key → ValidationError (sending again won't help)
+    deferred: dict = dataclass_field(default_factory=dict)  # key → datetime (flow control: not before then)
+
+
+def call_records_create_batch(
+    *,
+    tts_template: TtsTemplate | None = None,
+    voice_file: VoiceFile | None = None,
+    entries: list[BatchEntry],
+    play_times: int = 1,
+    volume: int = 100,
+    speed: int | None = None,
+    requested_by=None,
+    claimed: bool = False,
+    now=None,
+) -> BatchResult:
+    """The rules of `call_record_create` for many callees at once (a campaign's slice), a few queries in all.
+
+    Raises ValidationError keyed by field when the content or a caller number may not be dialled at all (nothing is
+    recorded then). Per callee: a number or parameters the provider would refuse, or the do-not-call list, go to
+    `refused`; a callee the provider's flow control would refuse now goes to `deferred` with the moment it is free.
+    With `claimed` the records are stored already claimed (`sending`, as the dispatcher claims them), so the caller
+    sends them itself with the dispatcher's send code and no other dispatcher run can take them. Run inside the
+    caller's transaction.
+    """
+    if (tts_template is None) == (voice_file is None):
+        raise ValueError("Pass exactly one of tts_template or voice_file.")
+    resource = tts_template or voice_file
+    purpose = tts_template.kind if tts_template else Purpose.NOTIFICATION
+    now = now or timezone.now()
+    result = BatchResult()
+    # The same lock as a test call's: a test call and a batch to one callee cannot both slip under the limits.
+    qualification = Qualification.objects.select_for_update().get(pk=resource.qualification_id)
+    callers = {entry.caller_number.pk: entry.caller_number for entry in entries if entry.caller_number is not None}
+    callers = {number.pk: number for number in CallerNumber.objects.select_related("qualification").filter(pk__in=callers)}
+    errors: dict[str, list] = {}
+    for caller in callers.values() or [None]:
+        _resource_errors(errors, resource=resource, qualification=qualification, caller_number=caller,
+                         play_times=play_times, volume=volume, speed=speed)
+    if errors:
+        raise ValidationError(errors)
+
+    numbers = {}
+    for entry in entries:
+        problems: dict[str, list] = {}
+        if tts_template:
+            params = {name: str(value) for name, value in (entry.params or {}).items()}
+            for name, found in rules.param_errors(variables=list(tts_template.variables), values=params, kind=purpose).items():
+                _add(problems, f"param_{name}" if name else "params", found)
+        try:
+            numbers[entry.key] = normalize_mainland_number(entry.called_number)[0]
+        except ValidationError as exc:
+            _add(problems, "called_number", exc.error_list)
+        if problems:
+            result.refused[entry.key] = ValidationError(problems)
+    wanted = set(numbers.values())
+    blocked = set(BlockedNumber.objects.filter(number__in=wanted).values_list("number", flat=True)) if wanted else set()
+    history = previous_calls_by_number(qualification_id=resource.qualification_id, purpose=purpose, numbers=wanted,
+                                       since=now - rules.FLOW_CONTROL_WINDOWS[-1][0]) if wanted else {}
+    rows = []
+    api = CallRecord.Api.TTS if tts_template else CallRecord.Api.VOICE
+    for entry in entries:
+        if entry.key in result.refused:
+            continue
+        number = numbers[entry.key]
+        if number in blocked:
+            result.refused[entry.key] = ValidationError(
+                {"called_number": [ValidationError(_("This number is on the do-not-call list."), code="blocked")]})
+            continue
+        previous = history.get(number)
+        limit = spec.flow_control_limit(previous, now) if previous else None  # never called: no window is full
+        if limit is not None:
+            result.deferred[entry.key] = limit.free_at
+            continue
+        history.setdefault(number, []).append(now)  # the same callee twice in one batch: the second waits
+        row = {
+            "api": api, "mode": resource.mode, "tts_template_id": tts_template.pk if tts_template else None,
+            "voice_file_id": voice_file.pk if voice_file else None, "called_number": number,
+            "caller_number_id": entry.caller_number.pk if entry.caller_number is not None else None,
+            "params": {name: str(value) for name, value in (entry.params or {}).items()} if tts_template else {},
+            "play_times": play_times, "volume": volume, "speed": speed, "out_id": new_out_id(),
+            "requested_by_id": requested_by.pk if requested_by is not None else None, "created_at": now,
+            "updated_at": now, "status": CallRecord.Status.QUEUED, "attempts": 0, "sent_at": None, **entry.fields,
+        }
+        if claimed:
+            row.update(status=CallRecord.Status.SENDING, attempts=1, sent_at=now)
+        rows.append((entry.key, row))
+    # One statement for the batch; the ids come back by OutId (unique, indexed) for the caller to link its rows.
+    rows_insert(CallRecord, [row for _key, row in rows])
+    ids = dict(CallRecord.objects.filter(out_id__in=[row["out_id"] for _key, row in rows]).values_list("out_id", "pk")) \
+        if rows else {}
+    result.records = {key: ids[row["out_id"]] for key, row in rows}
+    if rows and not claimed:
+        work.dispatch_wake()
+    return result
 
 
 _new_out_id = new_out_id  # the name other modules used before the split

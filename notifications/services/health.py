@@ -60,6 +60,7 @@ EXPECTED_TASKS: dict[str, TaskSpec] = {
     "receipt_inbox_prune": TaskSpec(
         gettext_lazy("Receipt inbox pruning"), "RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", 3600, essential=False, affects_calls=False
     ),
+    "campaign_send": TaskSpec(gettext_lazy("Campaign sender"), "CAMPAIGN_SEND_INTERVAL_SECONDS", 5),
 }
 
 
