@@ -3,7 +3,8 @@
 The call log pages by keyset on (created_at, id): page 10,000 costs what page 1 costs, and a total is only
 counted up to a cap so a million rows never means a full scan. Each filter leads an index that ends in the log's
 order: status → callrecord_status_idx, who placed it → callrecord_elsewhere_idx (placed_elsewhere, created_at, id),
-the callee's last four digits → callrecord_suffix_idx (called_suffix, created_at, id).
+the callee's last four digits → callrecord_suffix_idx (called_suffix, created_at, id), a campaign →
+callrecord_campaign_idx (campaign, created_at, id).
 """
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.forms.common import CalendarDateInput, DayOrderCheck, explicit_dates_win
-from notifications.models import CallerNumber, CallRecord, Mode, TtsTemplate, VoiceFile
+from notifications.models import CallerNumber, CallRecord, Campaign, Mode, TtsTemplate, VoiceFile
 from notifications.rules.identifiers import normalize_mainland_number
 
 PAGE_SIZE = 50
@@ -84,6 +85,8 @@ class CallRecordFilter(django_filters.FilterSet):
     mode = django_filters.ChoiceFilter(label=_("Mode"), choices=Mode.choices)
     tts_template = django_filters.ModelChoiceFilter(label=_("TTS template"), queryset=TtsTemplate.objects.only("id", "name"))
     voice_file = django_filters.ModelChoiceFilter(label=_("Voice file"), queryset=VoiceFile.objects.only("id", "name"))
+    # A campaign's attempts: callrecord_campaign_idx (campaign, created_at, id) serves it in the log's order.
+    campaign = django_filters.ModelChoiceFilter(label=_("Campaign"), queryset=Campaign.objects.only("id", "name"))
     callee = django_filters.CharFilter(label=_("Callee"), method="filter_callee", help_text=NUMBER_HELP,
                                        widget=forms.TextInput(attrs={"placeholder": NUMBER_PLACEHOLDER}))
     # A text box, not a select: one query less per page, and numbers are typed or pasted anyway.

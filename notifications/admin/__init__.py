@@ -1,2 +1,2 @@
 """The Django admin, one module per area."""
-from . import audit, calls, inbox, register  # noqa: F401
+from . import audit, calls, campaigns, inbox, register  # noqa: F401

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 def _record(pk: int) -> CallRecord:
     return get_object_or_404(
-        CallRecord.objects.select_related("tts_template", "voice_file", "caller_number", "requested_by"), pk=pk
+        CallRecord.objects.select_related("tts_template", "voice_file", "caller_number", "requested_by", "campaign",
+                                          "campaign_row"), pk=pk
     )
 
 

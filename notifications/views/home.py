@@ -1,4 +1,5 @@
 """The landing page: the dashboard of call figures for a date range."""
+from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -8,13 +9,25 @@ from django.views.decorators.http import require_GET
 
 from notifications.forms.common import explicit_dates_win
 from notifications.forms.history import DashboardRangeForm
-from notifications.models import CallRecord
+from notifications.models import CallRecord, Campaign
 from notifications.selectors import call_record_count
 from notifications.services.stats import OUTCOME_UNKNOWN, daily_stats_refresh_dirty, dashboard_figures
 from notifications.views.history.charts import bar_chart, share_bars
 
 IN_FLIGHT_SHOWN = 10
 IN_FLIGHT_COUNT_CAP = 1000
+# The campaigns that need someone or are calling now; finished and cancelled ones are on the campaign list.
+CAMPAIGN_STATES_SHOWN = (Campaign.State.AWAITING_APPROVAL, Campaign.State.SCHEDULED, Campaign.State.SENDING,
+                         Campaign.State.PAUSED)
+
+
+def campaign_figures(user) -> list[tuple[str, str, int]] | None:
+    """(state, label, count) of the open campaigns, one query; None for a user who may not see campaigns."""
+    if not user.has_perm("notifications.view_campaign"):
+        return None
+    counts = {row["state"]: row["n"] for row in Campaign.objects.filter(state__in=CAMPAIGN_STATES_SHOWN).order_by()
+              .values("state").annotate(n=Count("id"))}
+    return [(state, state.label, counts.get(state, 0)) for state in CAMPAIGN_STATES_SHOWN]
 
 
 @require_GET
@@ -54,4 +67,5 @@ def home(request):
         "in_flight_count": call_record_count(in_flight, cap=IN_FLIGHT_COUNT_CAP),
         "in_flight": list(in_flight.order_by("-created_at", "-id")[:IN_FLIGHT_SHOWN]),
         "time_zone": timezone.get_current_timezone_name(),
+        "campaigns": campaign_figures(request.user),
     })

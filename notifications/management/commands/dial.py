@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from notifications.models import CallerNumber, CallRecord, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.management.lookups import approved_resource
+from notifications.models import CallerNumber, CallRecord, TtsTemplate, VoiceFile
 from notifications.services.calls_create import call_record_create
 
 WAIT_SECONDS = 15.0  # for the job to send the call and store its CallId
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", metavar="USERNAME", help="place the call as this user (their rate limit applies)")
 
     def handle(self, *args, **options):
-        resource = self._resource(options)
+        resource = approved_resource(tts_code=options["tts"], voice_code=options["voice"])
         user = None
         if options["username"]:
             user = get_user_model().objects.filter(username=options["username"]).first()
@@ -64,18 +65,6 @@ class Command(BaseCommand):
         if record.call_id:
             self.stdout.write(f"CallId {record.call_id}")
         self.stdout.write(f"status {record.status} ({record.get_status_display()}) {record.api_message}".rstrip())
-
-    def _resource(self, options):
-        if options["tts"]:
-            model, lookup, code = TtsTemplate, "tts_code", options["tts"]
-        else:
-            model, lookup, code = VoiceFile, "voice_code", options["voice"]
-        resource = model.objects.filter(**{lookup: code}).first()
-        if resource is None:
-            raise CommandError(_("No %(kind)s has the code “%(code)s”.") % {"kind": model._meta.verbose_name, "code": code})
-        if resource.status != ReviewStatus.APPROVED:
-            raise CommandError(_("%(code)s has not been approved by the provider.") % {"code": code})
-        return resource
 
     @staticmethod
     def _wait_for_send(record: CallRecord) -> CallRecord:
