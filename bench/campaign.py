@@ -23,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from history import cpu_reference  # the same yardstick as the history bench's figures
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
 CHECK_DB = BENCH / "campaign.sqlite3"
@@ -218,16 +220,8 @@ def rss_mb(field: str) -> float:
     return 0.0
 
 
-def cpu_reference() -> str:
-    """A fixed pure-Python loop: on a shared machine its time drifts, and the steps' times drift with it."""
-    started = time.perf_counter()
-    total = 0
-    for number in range(5_000_000):
-        total += number
-    return f"CPU reference (5,000,000 additions in a Python loop) {(time.perf_counter() - started) * 1000:.0f} ms"
 
-
-# ----- send (engineer B's part) ----------------------------------------------------------------------------------
+# ----- send -------------------------------------------------------------------------------------------------------
 #
 # `send` runs everything as production does, on loopback, with the fault matrix's machinery (tests/faults/harness.py):
 # gunicorn with the project's config, --workers `rqworker` processes and `runcron` on a private redis-server, the

@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/va_h3a REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/dial.py
 
 Records are created `queued` in bulk and the dispatcher woken as a dial wakes it (one job); `rqworker --burst`
-processes (SimpleWorker, no fork per job) then send them to a simulator running as its own process, a batch per
-claim, full batches waking a run for the other worker. The figure is calls accepted per second of wall time while
+processes (the project's worker class: SimpleWorker, no fork per job) then send them to a simulator running as its
+own process, a batch per claim, full batches waking a run for the other worker. The figure is calls accepted per second of wall time while
 the workers ran; the busiest second at the simulator is checked against the provider's QPS limit.
 """
 import argparse
@@ -122,8 +122,8 @@ def run_round(*, workers: int, calls: int, round_no: int, simulator_url: str, si
     workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     processes = [
-        subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "rqworker", "--burst", "--worker-class", "rq.worker.SimpleWorker",
-                          "default"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "rqworker", "--burst", "default"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(workers)
     ]
     for process in processes:

@@ -104,7 +104,7 @@ class Processes:
         return process
 
     def worker(self) -> subprocess.Popen:
-        return self.start("rqworker", "--worker-class", "rq.worker.SimpleWorker", "--with-scheduler", "default")
+        return self.start("rqworker", "--with-scheduler", "default")
 
     def cron(self) -> subprocess.Popen:
         return self.start("runcron")

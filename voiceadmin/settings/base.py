@@ -156,6 +156,8 @@ RQ_QUEUES = {
     for name in ("default",)
 }
 RQ_SHOW_ADMIN_LINK = True
+# `manage.py rqworker` runs this class unless told otherwise: SimpleWorker (no fork per job) that outlives a Redis restart.
+RQ = {"WORKER_CLASS": "notifications.worker.ReconnectingWorker"}
 
 # Alibaba Cloud Voice Messaging Service. The default endpoint is the local simulator.
 ALIYUN_VMS_ENDPOINT = env("ALIYUN_VMS_ENDPOINT", default="http://127.0.0.1:8001/")
