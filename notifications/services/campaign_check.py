@@ -80,7 +80,11 @@ def campaign_load_file(campaign: Campaign, uploaded_file) -> Campaign:
         writer.writerow([number, *cells])
     name = (getattr(uploaded_file, "name", "") or "list").replace("\\", "/").rsplit("/", 1)[-1]
     uploaded_file.seek(0)
+    replaced = campaign.source_file.name
     campaign.source_file.save(name, ContentFile(uploaded_file.read()), save=False)
+    if replaced:  # once the new list is committed: a rollback keeps the campaign on the old one, still there
+        storage = campaign.source_file.storage
+        transaction.on_commit(lambda: storage.delete(replaced))
     _table_copy_save(campaign, copy.getvalue())
     campaign.source_name = name[:campaign._meta.get_field("source_name").max_length]
     campaign.source_encoding = table.encoding

@@ -10,6 +10,7 @@ ahead is decided here, so the schedule itself never has to be repaired:
 - A run enqueued before the latest run started is skipped too: the work it asked for is being (or was) done. This
   keeps a backlog from building up behind a long run when workers are few.
 """
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -115,6 +116,14 @@ class _Run:
     summary = None
 
 
+def _did_something(summary) -> bool:
+    """Whether any count in a run's summary is above zero. Idle runs are logged at DEBUG only: several tasks are due
+    every few seconds, and their empty runs would bury the lines that matter."""
+    if not dataclasses.is_dataclass(summary):
+        return summary is not None
+    return any(type(value) is int and value for value in vars(summary).values())  # flags (bool) are not counts
+
+
 def periodic_task_run(name: str, func: Callable[[], object], *, interval: float,
                       requested_at: datetime | None = None) -> object | None:
     """Run `func()` as task `name` unless a run of it is going on (or started after `requested_at`).
@@ -133,7 +142,7 @@ def periodic_task_run(name: str, func: Callable[[], object], *, interval: float,
                 return None
         with periodic_record(name) as run:
             run.summary = func()
-        logger.info("periodic task %s: %s", name, run.summary)
+        logger.log(logging.INFO if _did_something(run.summary) else logging.DEBUG, "periodic task %s: %s", name, run.summary)
         return run.summary
     finally:
         lock.release()

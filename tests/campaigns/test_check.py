@@ -86,6 +86,16 @@ def test_a_file_that_cannot_be_read_stores_nothing(operator, notice):
     assert CampaignRow.objects.filter(campaign=campaign).count() == 1
 
 
+def test_a_corrected_list_replaces_the_stored_file_and_the_first_one_is_deleted(operator, notice, django_capture_on_commit_callbacks):
+    campaign = loaded(operator, [["13800138000", "张三", "A1"]], template=notice, name="first.csv")
+    first = campaign.source_file.name
+    storage = campaign.source_file.storage
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_load_file(campaign, named(csv_bytes([HEADERS, ["13900139000", "李四", "B2"]]), "corrected.csv"))
+    assert campaign.source_file.name != first and storage.exists(campaign.source_file.name)
+    assert not storage.exists(first), "the replaced list is not left behind with its callees' numbers"
+
+
 def test_a_formula_far_down_the_file_refuses_it_before_anything_is_stored(operator, notice):
     rows = [[13800000000 + index, "张三", "A1"] for index in range(50)] + [[13900139000, "=A2", "A1"]]
     campaign = new_campaign(operator, template=notice)

@@ -96,3 +96,15 @@ def test_a_follow_up_longer_than_its_interval_never_runs_twice_at_once_and_keeps
     assert follow_up.summary == "slow run" and follow_up.succeeded
     # The other tasks kept their own pace meanwhile.
     assert PeriodicRun.objects.get(name="dispatch_wake").run_count >= 4
+
+
+def test_an_idle_run_is_logged_at_debug_and_a_run_that_did_something_at_info(caplog):
+    from notifications.services.periodic import periodic_task_run
+
+    with caplog.at_level("DEBUG", logger="notifications.services.periodic"):
+        periodic_task_run("receipt_inbox_apply", lambda: InboxSummary(), interval=1)
+        periodic_task_run("receipt_inbox_apply", lambda: InboxSummary(deliveries=2, items=2, applied=2), interval=1)
+
+    levels = [(record.levelname, record.getMessage()) for record in caplog.records if "receipt_inbox_apply" in record.getMessage()]
+    assert [level for level, _ in levels] == ["DEBUG", "INFO"], levels
+    assert "2 pushes applied" in levels[1][1]
