@@ -178,7 +178,7 @@ class TtsTemplateAdmin(ReviewedAdmin):
     list_display = ("name", "kind", "mode", "qualification", "tts_code", "status", "copied_from")
     list_filter = ("status", "kind", "mode", "created_at")
     search_fields = ("name", "content", "tts_code")
-    list_select_related = ("qualification",)
+    list_select_related = ("qualification", "copied_from")
     save_service = register_services.tts_template_save
     service_arg = "template"
     derived_fields = ("variables", "tts_code", "copied_from")

@@ -156,6 +156,8 @@ class CallRecord(models.Model):
             models.Index(fields=["outcome", "created_at", "id"], name="callrecord_outcome_idx"),
             models.Index(fields=["status_code", "created_at", "id"], name="callrecord_code_idx"),
             models.Index(fields=["tts_template", "created_at", "id"], name="callrecord_template_idx"),
+            # A template family's figures (calls, final, answered per template) read from this index alone.
+            models.Index(fields=["tts_template", "status", "outcome"], name="callrecord_template_state_idx"),
             models.Index(fields=["voice_file", "created_at", "id"], name="callrecord_voice_idx"),
             models.Index(fields=["caller_number", "created_at", "id"], name="callrecord_caller_idx"),
             models.Index(fields=["placed_elsewhere", "created_at", "id"], name="callrecord_elsewhere_idx"),

@@ -175,8 +175,10 @@ class TtsTemplate(Reviewed):
     )
     tts_code = models.CharField(_("TtsCode"), max_length=64, blank=True, db_index=True)
     variables = models.JSONField(_("variables"), default=list, blank=True, editable=False)
+    # The version "Copy as new" made this one from. PROTECT: a template with copies cannot be deleted, since that would
+    # cut its family in two and lose which wording came from which.
     copied_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies", verbose_name=_("copied from")
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="copies", verbose_name=_("copied from")
     )
 
     class Meta:

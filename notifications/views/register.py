@@ -39,6 +39,7 @@ from notifications.services.review import (
     resource_record_decision,
     resource_submit,
 )
+from notifications.services.template_lineage import tts_template_lineage
 
 # Sample values for the server-side preview; anything else shows the variable's name in brackets.
 _SAMPLES = {"name": "张三", "code": "123456", "time": "10:30", "date": "11月25日", "amount": "128.00", "order": "A10086"}
@@ -282,6 +283,8 @@ class TtsTemplateDetail(RegisterDetail):
         context["samples"] = sample_values(template.variables, template.kind)
         context["preview"] = render_preview(template.content, context["samples"])
         context["can_copy"] = self.request.user.has_perm("notifications.add_ttstemplate")
+        context["lineage"] = tts_template_lineage(template)
+        context["can_view_calls"] = self.request.user.has_perm("notifications.view_callrecord")
         return context
 
 
