@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select
 
 from notifications.roles import MANAGERS, OPERATORS
 from tests.browser import conftest as browser_conftest
-from tests.browser.conftest import next_page, switch_language
+from tests.browser.conftest import menu_link, next_page, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 # The Chromium fixtures of tests/browser, used here too.
@@ -40,7 +40,7 @@ def test_manager_invites_and_the_invited_person_signs_in(browser, live_server, l
     if language == "en":
         switch_language(browser, "en")
     with next_page(browser):
-        browser.find_element(By.CSS_SELECTOR, "nav a[href='/accounts/users/']").click()
+        menu_link(browser, href="/accounts/users/").click()
     with next_page(browser):
         browser.find_element(By.CSS_SELECTOR, "main a[href='/accounts/users/invite/']").click()
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from notifications.roles import MANAGERS
 from tests.accessibility.conftest import axe_violations
 from tests.browser import conftest as browser_conftest
-from tests.browser.conftest import next_page, switch_language
+from tests.browser.conftest import menu_link, next_page, switch_language
 
 browser = browser_conftest.browser  # the Chromium fixture of tests/browser, used here too
 
@@ -75,7 +75,7 @@ def test_person_locked_out_then_unlocked_by_a_manager(browser, live_server, lang
     from_address(browser, None)  # the manager, at another address
     sign_in(browser, live_server, language, "boss", "boss password")
     with next_page(browser):
-        browser.find_element(By.LINK_TEXT, text["menu"]).click()
+        menu_link(browser, text["menu"]).click()
     assert text["menu"] in heading(browser)
     rows = browser.find_element(By.CSS_SELECTOR, "main table tbody").text
     assert "person" in rows and PERSON_ADDRESS in rows

@@ -8,7 +8,7 @@ from notifications.roles import MANAGERS, OPERATORS
 from tests.accounts import oidc_fixtures
 from tests.accounts.oidc_fixtures import PROVIDER_PASSWORD
 from tests.browser import conftest as browser_conftest
-from tests.browser.conftest import next_page, switch_language
+from tests.browser.conftest import menu_texts, next_page, switch_language
 
 browser = browser_conftest.browser  # the Chromium fixture of tests/browser, used here too
 oidc_provider, oidc_settings = oidc_fixtures.oidc_provider, oidc_fixtures.oidc_settings
@@ -48,7 +48,7 @@ def test_sign_in_with_the_sso_button(browser, live_server, oidc_settings, oidc_p
     assert browser.current_url.rstrip("/") == live_server.url  # the dashboard
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     assert username in browser.find_element(By.CSS_SELECTOR, "nav").text
-    nav_links = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link")]
+    nav_links = menu_texts(browser)
     assert (audit_link in nav_links) if audit_link else ("Audit log" not in nav_links and "审计日志" not in nav_links)
     assert list(User.objects.get(username=username).groups.values_list("name", flat=True)) == [group]
 

@@ -24,6 +24,27 @@ def next_page(browser, timeout: float = 20):
     )
 
 
+def menu_link(browser, text: str = "", *, href: str = ""):
+    """The top bar's link with this text (or href), its dropdown opened first when the link sits in one, as a person
+    opens it: a click on the menu's name."""
+    from selenium.webdriver.common.by import By
+
+    selector = f"nav a[href='{href}']" if href else "nav a.nav-link, nav a.dropdown-item"
+    link = next(link for link in browser.find_elements(By.CSS_SELECTOR, selector)
+                if href or link.get_attribute("textContent").strip() == text)
+    if not link.is_displayed():
+        browser.execute_script("return arguments[0].closest('.dropdown').querySelector('.dropdown-toggle')", link).click()
+    return link
+
+
+def menu_texts(browser) -> list[str]:
+    """Every link of the top bar, those in closed dropdowns too."""
+    from selenium.webdriver.common.by import By
+
+    return [link.get_attribute("textContent").strip()
+            for link in browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link, nav a.dropdown-item")]
+
+
 @pytest.fixture(scope="session")
 def browser(live_server):
     # Depending on the live server makes Chromium quit (closing its kept-alive connections) before that server stops.

@@ -26,7 +26,11 @@ def test_manager_follows_the_banner_and_watches_the_page_turn_green(browser, liv
         banner.find_element(By.CSS_SELECTOR, "a").click()
     assert browser.current_url == live_server.url + "/system/health/"
     assert browser.find_elements(By.CSS_SELECTOR, ".va-health-banner") == []
-    assert browser.find_element(By.CSS_SELECTOR, ".va-navbar .nav-link.active").get_attribute("href").endswith("/system/health/")
+    # The page's link is marked current in its menu, and the menu holding it too.
+    current = browser.find_element(By.CSS_SELECTOR, ".va-navbar .dropdown-item.active")
+    assert current.get_attribute("href").endswith("/system/health/")
+    assert browser.find_elements(By.CSS_SELECTOR, ".va-navbar .nav-link.active") == [
+        browser.execute_script("return arguments[0].closest('.dropdown').querySelector('.dropdown-toggle')", current)]
 
     overall = browser.find_element(By.ID, "va-health-overall")
     assert overall.get_attribute("data-state") == "critical"

@@ -5,7 +5,7 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import next_page
+from tests.browser.conftest import menu_link, next_page
 
 from .conftest import CALLEE, MASKED
 
@@ -51,7 +51,7 @@ def test_the_audit_log_shows_the_operators_dial_to_a_manager(browser, live_serve
     with next_page(browser):
         browser.get(live_server.url + "/")
     with next_page(browser):
-        browser.find_element(By.LINK_TEXT, "Audit log").click()
+        menu_link(browser, "Audit log").click()
     rows = browser.find_elements(By.CSS_SELECTOR, "#va-audit-entries tbody tr")
     dial = next(row.text for row in rows if "Test call placed" in row.text)
     assert "operator" in dial and dialled.out_id in dial and MASKED in dial
