@@ -89,7 +89,7 @@ def blocked_number_create_view(request):
 @permission_required("notifications.add_blockednumber", raise_exception=True)
 def blocked_number_import(request):
     """Upload a file; every row is checked and, only when none is wrong, imported (see services.blocked_numbers)."""
-    form = BlockedNumberImportForm(request.POST or None, request.FILES or None)
+    form = BlockedNumberImportForm(request.POST, request.FILES) if request.method == "POST" else BlockedNumberImportForm()
     result = None
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
