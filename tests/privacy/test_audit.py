@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import AuditEntry, BlockedNumber, CallerNumber, ReviewStatus
-from notifications.services.blocked_numbers import number_key
 from notifications.roles import ROLE_PERMISSIONS
 from notifications.services.audit import audit_record
+from notifications.services.blocked_numbers import number_key
 
 from .conftest import CALLEE, MASKED
 
