@@ -15,7 +15,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -230,46 +230,58 @@ def blocked_numbers_import(*, uploaded_file, file_name: str, user, now=None) -> 
     entries = _read(uploaded_file, result, today)
     if result.errors:
         return result
-    with_expiry = result.has_expiry_column
-    default_reason = (_("Imported from %(file)s") % {"file": file_name})[:REASON_MAX]
-    with transaction.atomic():
-        existing = {}
-        numbers = [entry.number for entry in entries]
-        for start in range(0, len(numbers), 500):
-            for blocked in BlockedNumber.objects.select_for_update().filter(number__in=numbers[start:start + 500]):
-                existing[blocked.number] = blocked
-        added, changed = [], []
-        for entry in entries:
-            blocked = existing.get(entry.number)
-            if blocked is None:
-                added.append(BlockedNumber(number=entry.number, reason=entry.reason or default_reason,
-                                           expires_on=entry.expires_on, created_by=user))
-                continue
-            reason = entry.reason or blocked.reason
-            expires_on = entry.expires_on if with_expiry else blocked.expires_on
-            if (reason, expires_on) == (blocked.reason, blocked.expires_on):
-                result.unchanged += 1
-                continue
-            blocked.reason, blocked.expires_on = reason, expires_on
-            changed.append(blocked)
-        BlockedNumber.objects.bulk_create(added, batch_size=500)
-        BlockedNumber.objects.bulk_update(changed, ["reason", "expires_on"], batch_size=500)
-        result.added, result.updated = len(added), len(changed)
-        # The new rows' ids, for their audit entries (not every database returns them from a bulk insert).
-        fresh = []
-        added_numbers = [blocked.number for blocked in added]
-        for start in range(0, len(added_numbers), 500):
-            fresh += BlockedNumber.objects.filter(number__in=added_numbers[start:start + 500])
-        audit_record(user=user, action=Action.BLOCKED_NUMBERS_IMPORTED, target=file_name[:200], details={
-            "file": file_name, "rows": result.rows, "added": result.added, "updated": result.updated,
-            "unchanged": result.unchanged})
-        audit_record_many(user=user, action=Action.BLOCKED_NUMBER_ADDED,
-                          targets=[(blocked, block_details(blocked, file=file_name)) for blocked in fresh])
-        audit_record_many(user=user, action=Action.BLOCKED_NUMBER_CHANGED,
-                          targets=[(blocked, block_details(blocked, file=file_name)) for blocked in changed])
+    try:
+        _apply(entries, result, user=user, file_name=file_name)
+    except IntegrityError:  # another import or a manager added one of these numbers meanwhile: nothing was kept
+        result.added = result.updated = result.unchanged = 0
+        result.errors.append(RowError(row=0, column="", header="", message=_(
+            "The list changed while the file was being imported; nothing was imported. Upload the file again.")))
+        result.error_count = 1
+        return result
     result.imported = True
     logger.info("do-not-call list imported by %s: %d added, %d updated", user, result.added, result.updated)
     return result
+
+
+@transaction.atomic
+def _apply(entries: list[_Entry], result: ImportResult, *, user, file_name: str) -> None:
+    """Add the new numbers and update the others, in one transaction, with their audit entries."""
+    with_expiry = result.has_expiry_column
+    default_reason = (_("Imported from %(file)s") % {"file": file_name})[:REASON_MAX]
+    existing = {}
+    numbers = [entry.number for entry in entries]
+    for start in range(0, len(numbers), 500):
+        for blocked in BlockedNumber.objects.select_for_update().filter(number__in=numbers[start:start + 500]):
+            existing[blocked.number] = blocked
+    added, changed = [], []
+    for entry in entries:
+        blocked = existing.get(entry.number)
+        if blocked is None:
+            added.append(BlockedNumber(number=entry.number, reason=entry.reason or default_reason,
+                                       expires_on=entry.expires_on, created_by=user))
+            continue
+        reason = entry.reason or blocked.reason
+        expires_on = entry.expires_on if with_expiry else blocked.expires_on
+        if (reason, expires_on) == (blocked.reason, blocked.expires_on):
+            result.unchanged += 1
+            continue
+        blocked.reason, blocked.expires_on = reason, expires_on
+        changed.append(blocked)
+    BlockedNumber.objects.bulk_create(added, batch_size=500)
+    BlockedNumber.objects.bulk_update(changed, ["reason", "expires_on"], batch_size=500)
+    result.added, result.updated = len(added), len(changed)
+    # The new rows' ids, for their audit entries (not every database returns them from a bulk insert).
+    fresh = []
+    added_numbers = [blocked.number for blocked in added]
+    for start in range(0, len(added_numbers), 500):
+        fresh += BlockedNumber.objects.filter(number__in=added_numbers[start:start + 500])
+    audit_record(user=user, action=Action.BLOCKED_NUMBERS_IMPORTED, target=file_name[:200], details={
+        "file": file_name, "rows": result.rows, "added": result.added, "updated": result.updated,
+        "unchanged": result.unchanged})
+    audit_record_many(user=user, action=Action.BLOCKED_NUMBER_ADDED,
+                      targets=[(blocked, block_details(blocked, file=file_name)) for blocked in fresh])
+    audit_record_many(user=user, action=Action.BLOCKED_NUMBER_CHANGED,
+                      targets=[(blocked, block_details(blocked, file=file_name)) for blocked in changed])
 
 
 # ----- Export ----------------------------------------------------------------------------------------------------

@@ -153,6 +153,21 @@ def test_the_file_size_and_row_limits_are_settings(manager, settings):
     assert "MB" in imported(csv_bytes(rows[:2]), manager).errors[0].message
 
 
+def test_a_number_added_meanwhile_by_someone_else_imports_nothing_and_says_to_upload_again(manager, monkeypatch):
+    manager_of_rows = BlockedNumber.objects
+    insert = manager_of_rows.bulk_create
+
+    def someone_blocks_first(rows, **kwargs):  # between the import's look-up and its insert
+        BlockedNumber(number="13900001231", reason="同时添加").save()
+        return insert(rows, **kwargs)
+
+    monkeypatch.setattr(manager_of_rows, "bulk_create", someone_blocks_first)
+    result = imported(csv_bytes([["号码"], ["13900001230"], ["13900001231"]]), manager)
+    assert not result.imported and "Upload the file again" in result.errors[0].message
+    assert not BlockedNumber.objects.filter(number="13900001230").exists()
+    assert not AuditEntry.objects.filter(action=Action.BLOCKED_NUMBERS_IMPORTED).exists()
+
+
 # ----- the page -----
 
 def test_the_page_shows_the_counts_after_an_import(client, manager):
