@@ -238,3 +238,11 @@ def test_arbitrary_cells_are_imported_or_refused_by_row_and_column(manager, rows
         assert result.errors and all(error.message for error in result.errors)
         assert all(error.column in "ABC" and error.column for error in result.errors if error.row >= 2)
         assert set(BlockedNumber.objects.values_list("number", "reason", "expires_on")) == before
+
+
+def test_the_audit_log_page_tells_the_import_in_words(client, manager):
+    imported(csv_bytes([["号码", "原因", "到期"], ["13900001230", "投诉", "2099-01-01"]]), manager, "list.csv")
+    client.force_login(manager)
+    page = client.get(reverse("notifications:audit_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 added, 0 updated, 0 unchanged, of 1 rows" in page
+    assert "blocked until 2099-01-01" in page and "from the file list.csv" in page
