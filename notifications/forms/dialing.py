@@ -118,6 +118,7 @@ class BlockedNumberForm(forms.ModelForm):
         self.number_from_call = number_from_call
         if number_from_call:
             del self.fields["number"]
+        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
 
     def clean_number(self) -> str:
         number, _kind = normalize_mainland_number(self.cleaned_data["number"])
