@@ -246,3 +246,18 @@ def test_the_audit_log_page_tells_the_import_in_words(client, manager):
     page = client.get(reverse("notifications:audit_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "1 added, 0 updated, 0 unchanged, of 1 rows" in page
     assert "blocked until 2099-01-01" in page and "from the file list.csv" in page
+
+
+xlsx_cells = (st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20) | st.none()
+              | st.floats(allow_nan=False, allow_infinity=False) | st.integers(min_value=-10**15, max_value=10**15)
+              | st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2200, 1, 1)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(xlsx_cells, xlsx_cells, xlsx_cells), min_size=1, max_size=5))
+def test_arbitrary_xlsx_cells_are_imported_or_refused_by_row_and_column(manager, rows):
+    result = imported(xlsx_bytes([["手机号", "原因", "到期"], *rows]), manager, "名单.xlsx")
+    if result.imported:
+        assert result.added + result.updated + result.unchanged == result.rows
+    else:
+        assert result.errors and all(error.message for error in result.errors)
