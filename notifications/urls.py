@@ -1,7 +1,7 @@
 """Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from .views import audit, calls, campaigns, dialing, health, history, receipts, register, simulator_link
+from .views import audit, blocked_numbers, calls, campaigns, dialing, health, history, receipts, register, simulator_link
 from .views.home import home
 
 app_name = "notifications"
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home, name="home"),
     *register.urlpatterns,
     *dialing.urlpatterns,
+    *blocked_numbers.urlpatterns,
     *campaigns.urlpatterns,
     *calls.urlpatterns,
     *receipts.urlpatterns,

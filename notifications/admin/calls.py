@@ -9,36 +9,59 @@ from notifications.forms.dialing import BlockedNumberForm
 from notifications.models import AuditEntry, BlockedNumber, CallEvent, CallRecord
 from notifications.selectors import COUNT_CAP, call_record_count
 from notifications.services.audit import audit_record
+from notifications.services.blocked_numbers import block_details, company_today
 from notifications.services.numbers import shown_masked, user_sees_full_numbers
 from notifications.templatetags.call_admin import FAST_COLUMNS
 from notifications.templatetags.times import stamp
 
 
 # ----- Do-not-call list -----
+class BlockStateFilter(admin.SimpleListFilter):
+    """Blocks still refusing calls, or whose last day has passed (company time zone)."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Blocking")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.in_force(company_today())
+        if self.value() == "expired":
+            return queryset.expired(company_today())
+        return queryset
+
+
 @admin.register(BlockedNumber)
 class BlockedNumberAdmin(admin.ModelAdmin):
-    list_display = ("number", "reason", "created_by", "created_at")
+    list_display = ("number", "reason", "expires_on", "state", "created_by", "created_at")
+    list_filter = (BlockStateFilter,)
     search_fields = ("number", "reason")
     readonly_fields = ("created_by", "created_at")
     date_hierarchy = "created_at"
 
-    form = BlockedNumberForm  # the same number checks as the console's page
+    form = BlockedNumberForm  # the same number and expiry checks as the console's page
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return _("Expired") if obj.is_expired(company_today()) else _("Blocking")
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        if not change:
-            audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBER_ADDED, target=obj, details={"reason": obj.reason})
+        action = AuditEntry.Action.BLOCKED_NUMBER_CHANGED if change else AuditEntry.Action.BLOCKED_NUMBER_ADDED
+        audit_record(user=request.user, action=action, target=obj, details=block_details(obj))
 
     def delete_model(self, request, obj):
+        details = block_details(obj)
         super().delete_model(request, obj)
-        audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBER_REMOVED, target=obj, details={"reason": obj.reason})
+        audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBER_REMOVED, target=obj, details=details)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:  # one entry per number, as the console writes them
             self.delete_model(request, obj)
-
 
 
 # ----- Call records and events (stays fast at millions of rows) -----

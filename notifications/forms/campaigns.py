@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from notifications.forms.dialing import _ResourceChoice
+from notifications.forms.dialing import LIST_FILE_TYPES, _ResourceChoice
 from notifications.models import CallerNumber, Campaign, Mode, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules import dialing as rules
 
 PARAM_PREFIX = "param_"
-LIST_FILE_TYPES = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _CallerNumberChoice(forms.ModelMultipleChoiceField):

@@ -1,11 +1,14 @@
 """Test-dial forms (shape only: the dialing rules live in the service) and the do-not-call list form."""
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import BlockedNumber, CallerNumber, Mode, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules import dialing as rules
 from notifications.rules.identifiers import normalize_mainland_number
+
+LIST_FILE_TYPES = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PARAM_PREFIX = "param_"
 
@@ -100,8 +103,11 @@ class VoiceDialForm(DialForm):
 class BlockedNumberForm(forms.ModelForm):
     class Meta:
         model = BlockedNumber
-        fields = ["number", "reason"]
-        widgets = {"number": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
+        fields = ["number", "reason", "expires_on"]
+        widgets = {
+            "number": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
 
     def __init__(self, *args, number_from_call: str | None = None, **kwargs):
         """`number_from_call`: the callee of the call being blocked, for users who may not see it in full.
@@ -112,12 +118,20 @@ class BlockedNumberForm(forms.ModelForm):
         self.number_from_call = number_from_call
         if number_from_call:
             del self.fields["number"]
+        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
 
     def clean_number(self) -> str:
         number, _kind = normalize_mainland_number(self.cleaned_data["number"])
         if BlockedNumber.objects.filter(number=number).exclude(pk=self.instance.pk).exists():
             raise ValidationError(_("This number is already on the do-not-call list."))
         return number
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data.get("expires_on")
+        unchanged = self.instance.pk is not None and expires_on == self.instance.expires_on
+        if expires_on is not None and not unchanged and expires_on < timezone.localdate():
+            raise ValidationError(_("This day has passed: a block must end today or later."), code="past")
+        return expires_on
 
     def clean(self):
         cleaned = super().clean()
@@ -126,3 +140,13 @@ class BlockedNumberForm(forms.ModelForm):
                 raise ValidationError(_("This number is already on the do-not-call list."))
             cleaned["number"] = self.number_from_call
         return cleaned
+
+
+class BlockedNumberImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8, GBK/GB18030 or UTF-16, as Excel saves it) or XLSX. The first row names the columns: "
+                    "the number (号码, 手机号 or number), and optionally the reason (原因 or reason) and the last day of "
+                    "the block (到期, 有效期至 or expires, e.g. 2026-05-12)."),
+        widget=forms.ClearableFileInput(attrs={"accept": LIST_FILE_TYPES}),
+    )

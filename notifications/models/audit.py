@@ -23,6 +23,8 @@ class AuditEntry(models.Model):
         FULL_NUMBER_SEARCH = "full_number_search", _("Search by a full number")
         BLOCKED_NUMBER_ADDED = "blocked_number_added", _("Number blocked")
         BLOCKED_NUMBER_REMOVED = "blocked_number_removed", _("Number unblocked")
+        BLOCKED_NUMBER_CHANGED = "blocked_number_changed", _("Block changed")
+        BLOCKED_NUMBERS_IMPORTED = "blocked_numbers_imported", _("Do-not-call list imported")
         SETTINGS_CHANGE = "settings_change", _("Settings changed")
         RECEIPT_REPLAY = "receipt_replay", _("Receipt replayed")
         # Accounts and sign-in

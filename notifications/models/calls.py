@@ -235,15 +235,31 @@ class CallEvent(models.Model):
         return f"{self.get_kind_display()} {self.status_code}".strip()
 
 
+class BlockedNumberQuerySet(models.QuerySet):
+    def in_force(self, day):
+        """Blocks that still refuse calls on `day` (a date in the company's time zone): no expiry, or expiring that
+        day or later. A block expiring on 12 May refuses calls all of 12 May; from 13 May the number is called again."""
+        return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+
+    def expired(self, day):
+        return self.filter(expires_on__lt=day)
+
+
 class BlockedNumber(models.Model):
-    """Do-not-call list: numbers a manager blocked, with the reason."""
+    """Do-not-call list: numbers a manager blocked, with the reason and, optionally, the last day of the block."""
 
     number = models.CharField(_("number"), max_length=20, unique=True)
     reason = models.CharField(_("reason"), max_length=200)
+    expires_on = models.DateField(
+        _("blocked until"), null=True, blank=True,
+        help_text=_("Optional: the last day the number is refused (company time zone). Empty: blocked until removed."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("blocked by")
     )
     created_at = models.DateTimeField(_("blocked at"), auto_now_add=True)
+
+    objects = BlockedNumberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -252,3 +268,7 @@ class BlockedNumber(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def is_expired(self, day) -> bool:
+        """Whether the block no longer refuses calls on `day` (a date in the company's time zone)."""
+        return self.expires_on is not None and self.expires_on < day

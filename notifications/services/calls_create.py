@@ -117,7 +117,7 @@ def call_record_create(
         _add(errors, "called_number", exc.error_list)
     now = timezone.now()
     if number:
-        if BlockedNumber.objects.filter(number=number).exists():
+        if BlockedNumber.objects.in_force(timezone.localdate(now)).filter(number=number).exists():
             _add(errors, "called_number", ValidationError(
                 _("This number is on the do-not-call list."), code="blocked"))
         previous = _previous_calls(qualification_id=resource.qualification_id, purpose=purpose, called_number=number,
@@ -220,7 +220,8 @@ def call_records_create_batch(
         if problems:
             result.refused[entry.key] = ValidationError(problems)
     wanted = set(numbers.values())
-    blocked = set(BlockedNumber.objects.filter(number__in=wanted).values_list("number", flat=True)) if wanted else set()
+    in_force = BlockedNumber.objects.in_force(timezone.localdate(now))
+    blocked = set(in_force.filter(number__in=wanted).values_list("number", flat=True)) if wanted else set()
     history = previous_calls_by_number(qualification_id=resource.qualification_id, purpose=purpose, numbers=wanted,
                                        since=now - rules.FLOW_CONTROL_WINDOWS[-1][0]) if wanted else {}
     rows = []

@@ -250,7 +250,8 @@ class _Checker:
         self.start = max(now, campaign.start_at) if campaign.start_at else now
         self.seen: dict[str, int] = {}  # number → the first row that will call it
         # The do-not-call list whole, in one query: it is short next to a list (a few thousand numbers at most).
-        self.blocked = set(BlockedNumber.objects.values_list("number", flat=True))
+        # Blocks in force the day sending starts: one that has expired by then no longer refuses the number.
+        self.blocked = set(BlockedNumber.objects.in_force(timezone.localdate(self.start)).values_list("number", flat=True))
         self.summary = {"total": 0, "valid": 0, "refused": 0, "by_reason": {}, "first_errors": []}
 
     def batch(self, rows: list[tuple[int, list[str]]]) -> list[_Row]:

@@ -315,7 +315,7 @@ def _rows(numbered: Iterator[tuple[int, list[str]]], headers: list[str], *, head
 
 def guess_mapping(headers: list[str], variables: list[str]) -> dict:
     """Which header holds the callee and which each variable, by name, in either language; None where none fits."""
-    keys = [_header_key(header) for header in headers]
+    keys = [header_key(header) for header in headers]
     names = [_variable_name(header) for header in headers]
     params = {}
     for variable in variables:
@@ -346,5 +346,5 @@ def _variable_name(header: str) -> str:
     return name.casefold()
 
 
-def _header_key(header: str) -> str:
+def header_key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", _variable_name(header))

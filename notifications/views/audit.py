@@ -61,8 +61,16 @@ def _summary(entry: AuditEntry) -> list[str]:
         return words
     if entry.action == Action.FULL_NUMBER_SEARCH:
         return [_("searched for %(number)s") % {"number": details.get("number", "")}]
-    if entry.action in (Action.BLOCKED_NUMBER_ADDED, Action.BLOCKED_NUMBER_REMOVED) and details.get("reason"):
-        return [_("reason: %(reason)s") % {"reason": details["reason"]}]
+    if entry.action in (Action.BLOCKED_NUMBER_ADDED, Action.BLOCKED_NUMBER_REMOVED, Action.BLOCKED_NUMBER_CHANGED):
+        words = [_("reason: %(reason)s") % {"reason": details["reason"]}] if details.get("reason") else []
+        if details.get("expires"):
+            words.append(_("blocked until %(date)s") % {"date": details["expires"]})
+        if details.get("file"):
+            words.append(_("from the file %(file)s") % {"file": details["file"]})
+        return words
+    if entry.action == Action.BLOCKED_NUMBERS_IMPORTED:
+        return [_("%(added)s added, %(updated)s updated, %(unchanged)s unchanged, of %(rows)s rows") % {
+            key: details.get(key, 0) for key in ("added", "updated", "unchanged", "rows")}]
     return [f"{key}: {value}" for key, value in details.items()]
 
 

@@ -23,7 +23,7 @@ ROLES = ("operator", "manager", "admin")  # the demo's users: one per role, the 
 # Not the console's own pages: Django's admin and the queue dashboard are the developers' tools, and the rest are
 # downloads, the sign-out, or files.
 SKIPPED_PREFIXES = ("/admin/", "/media/", "/static/", "/accounts/logout/", "/i18n/", "/receipts/", "/healthz")
-SKIPPED_SUFFIXES = (".csv", ".wav", ".mp3", ".png", ".pdf", "/audio/", "/licence/")
+SKIPPED_SUFFIXES = (".csv", ".xlsx", ".wav", ".mp3", ".png", ".pdf", "/audio/", "/licence/")
 MAX_PAGES = 80  # a bound, far above what the console has, so a link loop cannot run the suite forever
 PER_PATTERN = 3  # pages of one kind (/calls/<id>/) scanned: a few, so items in different states are seen
 

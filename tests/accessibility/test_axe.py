@@ -6,7 +6,7 @@ from .conftest import PASSWORD, axe_violations, crawl, submit_empty
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-FORM_PAGES = ("/new/", "/edit/", "/dial/tts/", "/dial/voice/", "/blocked/new/")
+FORM_PAGES = ("/new/", "/edit/", "/dial/tts/", "/dial/voice/", "/blocked/new/", "/blocked-numbers/add/", "/blocked-numbers/import/")
 
 
 @pytest.mark.parametrize("role", ["operator", "manager", "admin"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from notifications.models import AuditEntry, BlockedNumber, CallerNumber, ReviewStatus
 from notifications.roles import ROLE_PERMISSIONS
 from notifications.services.audit import audit_record
+from notifications.services.blocked_numbers import number_key
 
 from .conftest import CALLEE, MASKED
 
@@ -89,7 +90,10 @@ def test_blocking_and_unblocking_are_one_entry_each_with_the_number_masked(clien
     client.post(reverse("notifications:blocked_number_create"), {"number": "13700001111", "reason": "投诉"})
     blocked = BlockedNumber.objects.get()
     added = only_entry(Action.BLOCKED_NUMBER_ADDED)
-    assert (added.user, added.target_id, added.target_label, added.details) == (manager, str(blocked.pk), "137****1111", {"reason": "投诉"})
+    assert (added.user, added.target_id, added.target_label) == (manager, str(blocked.pk), "137****1111")
+    # The number's key links its entries across blocks; it is a keyed hash, not the number.
+    assert added.details == {"reason": "投诉", "expires": "", "number_id": number_key("13700001111")}
+    assert "13700001111" not in str(added.details)
     client.post(reverse("notifications:blocked_number_delete", args=[blocked.pk]))
     removed = only_entry(Action.BLOCKED_NUMBER_REMOVED)
     assert (removed.user, removed.target_label) == (manager, "137****1111")

@@ -193,6 +193,10 @@ CAMPAIGN_MAX_ROWS = env.int("CAMPAIGN_MAX_ROWS", default=100_000)
 # campaigns send, under the periodic tasks' lock, so one sender runs at a time.
 CAMPAIGN_SEND_INTERVAL_SECONDS = env.int("CAMPAIGN_SEND_INTERVAL_SECONDS", default=5)
 
+# The do-not-call list's import: the largest file (bytes) and the most rows one import takes.
+BLOCKED_NUMBERS_IMPORT_MAX_BYTES = env.int("BLOCKED_NUMBERS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+BLOCKED_NUMBERS_IMPORT_MAX_ROWS = env.int("BLOCKED_NUMBERS_IMPORT_MAX_ROWS", default=50_000)
+
 # Dialing: per-user limit on test calls, and when the follow-up queries, settles and re-enqueues calls.
 DIAL_RATE_LIMIT_PER_MINUTE = env.int("DIAL_RATE_LIMIT_PER_MINUTE", default=10)
 CALL_DETAIL_QUERY_AFTER_MINUTES = env.float("CALL_DETAIL_QUERY_AFTER_MINUTES", default=5)
