@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    dependencies = [("notifications", "0011_campaign_roles")]
+    dependencies = [("notifications", "0012_blocked_number_import_and_expiry")]
 
     operations = [
         migrations.AlterField(
