@@ -24,6 +24,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_auditentry",  # the audit log page
         # Campaigns: approve another person's campaign, pause or cancel any.
         "view_campaign", "view_campaignrow", "approve_campaign", "change_campaign",
+        # Usage and cost: the Usage page and the price list it bills by.
+        "view_usage", "view_pricerule", "add_pricerule",
     ],
 }
 

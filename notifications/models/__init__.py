@@ -8,6 +8,7 @@ from .history import CallExport, DailyCallStat, DailyStatDirtyDay, NumberAccess
 from .inbox import ReceiptDelivery
 from .operations import PeriodicRun
 from .register import CallerNumber, Qualification, TtsTemplate, VoiceFile
+from .usage import PriceRule
 
 __all__ = [
     "AuditEntry",
@@ -23,6 +24,7 @@ __all__ = [
     "Mode",
     "NumberAccess",
     "PeriodicRun",
+    "PriceRule",
     "Purpose",
     "ReceiptDelivery",
     "Qualification",

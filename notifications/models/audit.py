@@ -48,6 +48,8 @@ class AuditEntry(models.Model):
         CAMPAIGN_PAUSED = "campaign_paused", _("Campaign paused")
         CAMPAIGN_RESUMED = "campaign_resumed", _("Campaign resumed")
         CAMPAIGN_CANCELLED = "campaign_cancelled", _("Campaign cancelled")
+        # Usage and cost
+        PRICE_ADDED = "price_added", _("Price entered")
 
     # SET_NULL and a copy of the name: deleting a user must neither be blocked by nor erase their trail.
     user = models.ForeignKey(

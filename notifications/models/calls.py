@@ -122,6 +122,12 @@ class CallRecord(models.Model):
         "notifications.CampaignRow", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls",
         verbose_name=_("campaign row"), db_index=False,  # callrecord_campaign_row_idx
     )
+    # Billing, set once when the call has ended (services/usage.py): kept, so a later price changes nothing here.
+    # billed_units is in billed_unit (PriceRule.Unit); no price in force leaves the cost empty.
+    billed_at = models.DateTimeField(_("billed at"), null=True, blank=True)
+    billed_unit = models.CharField(_("billing unit"), max_length=8, blank=True, default="", db_default="")  # raw inserts
+    billed_units = models.PositiveIntegerField(_("billed units"), null=True, blank=True)
+    billed_cost = models.DecimalField(_("estimated cost (CNY)"), max_digits=12, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -163,6 +169,8 @@ class CallRecord(models.Model):
             models.Index(fields=["placed_elsewhere", "created_at", "id"], name="callrecord_elsewhere_idx"),
             models.Index(fields=["campaign", "created_at", "id"], name="callrecord_campaign_idx"),
             models.Index(fields=["campaign_row", "created_at"], name="callrecord_campaign_row_idx"),
+            # The calls still to bill (in flight, or ended since the last billing run): few, whatever the table's size.
+            models.Index(fields=["created_at"], condition=Q(billed_at__isnull=True), name="callrecord_unbilled_idx"),
         ]
 
     def __str__(self) -> str:

@@ -21,10 +21,18 @@ class DailyCallStat(models.Model):
     voice_file = models.ForeignKey(VoiceFile, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     caller_number = models.ForeignKey(CallerNumber, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=16, choices=CallRecord.Outcome.choices, blank=True)
+    # The usage page's breakdowns: by campaign and by the person who placed the calls.
+    campaign = models.ForeignKey("notifications.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="+")
     count = models.PositiveIntegerField(_("calls"), default=0)
     answered_count = models.PositiveIntegerField(_("answered"), default=0)
     listened_count = models.PositiveIntegerField(_("listened to the end"), default=0)
     duration_sum = models.PositiveBigIntegerField(_("answered duration total (s)"), default=0)
+    billed_count = models.PositiveIntegerField(_("billed calls"), default=0)
+    billed_minutes = models.PositiveIntegerField(_("billed minutes"), default=0)
+    cost_sum = models.DecimalField(_("estimated cost (CNY)"), max_digits=14, decimal_places=4, default=0)
+    unpriced_count = models.PositiveIntegerField(_("answered calls without a price"), default=0)
 
     class Meta:
         verbose_name = _("daily call figure")

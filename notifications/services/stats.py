@@ -7,14 +7,15 @@ yesterday and every dirty day.
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from notifications.models import CallRecord, DailyCallStat, DailyStatDirtyDay
 from notifications.selectors import local_day_bounds
 
 ANSWERED = (CallRecord.Outcome.LISTENED, CallRecord.Outcome.HUNG_UP_EARLY)
-GROUP_FIELDS = ("api", "tts_template_id", "voice_file_id", "caller_number_id", "outcome")
+GROUP_FIELDS = ("api", "tts_template_id", "voice_file_id", "caller_number_id", "outcome", "campaign_id", "requested_by_id")
 # The dashboard's outcome bucket for calls that ended "outcome unknown": whatever outcome they carry, it says nothing.
 OUTCOME_UNKNOWN = CallRecord.Status.OUTCOME_UNKNOWN.value
 
@@ -27,6 +28,11 @@ def call_figures(queryset):
         answered=Count("id", filter=answered),
         listened=Count("id", filter=Q(outcome=CallRecord.Outcome.LISTENED)),
         seconds=Sum("duration", filter=answered),
+        # Usage: started minutes of the answered calls (what a per-minute price bills), and the billed cost.
+        minutes=Sum(Greatest(Value(1), (Coalesce(F("duration"), 0) + 59) / 60), filter=answered),
+        billed=Count("id", filter=Q(billed_units__gt=0)),
+        cost=Sum("billed_cost"),
+        unpriced=Count("id", filter=answered & Q(billed_at__isnull=False, billed_cost__isnull=True)),
     )
 
 
@@ -46,10 +52,16 @@ def daily_stats_refresh(*, days) -> int:
                 voice_file_id=group["voice_file_id"],
                 caller_number_id=group["caller_number_id"],
                 outcome=group["outcome"],
+                campaign_id=group["campaign_id"],
+                requested_by_id=group["requested_by_id"],
                 count=group["n"],
                 answered_count=group["answered"],
                 listened_count=group["listened"],
                 duration_sum=group["seconds"] or 0,
+                billed_count=group["billed"],
+                billed_minutes=group["minutes"] or 0,
+                cost_sum=group["cost"] or 0,
+                unpriced_count=group["unpriced"],
             )
             for group in groups
         ]
