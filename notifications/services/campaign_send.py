@@ -328,7 +328,7 @@ def _callers_today(campaign: Campaign, today) -> list:
     naming each number and its date, and the campaign pauses with that reason."""
     callers = sorted(campaign.caller_numbers.all(), key=lambda number: number.pk)
     valid = [number for number in callers if not number.has_expired(today)]
-    if callers and len(valid) < len(callers):
+    if valid and len(valid) < len(callers):
         logger.info("campaign %s: %d of its caller numbers expired, sending from the %d left", campaign.pk,
                     len(callers) - len(valid), len(valid))
     return valid or callers
