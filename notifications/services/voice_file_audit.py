@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from notifications import work
 from notifications.aliyun import VmsError, get_vms_client, spec
 from notifications.models import ReviewStatus, VoiceFile
 from notifications.services import provider_sync
@@ -45,6 +46,16 @@ class AuditSyncSummary:
 
 def _error_words(exc: VmsError) -> str:
     return exc.code or exc.cause or type(exc).__name__
+
+
+SYNC_JOB = "notifications.jobs.voice_file_audit_sync_job"
+
+
+def voice_file_audit_sync_request(*, user) -> None:
+    """A manager's "Ask the provider now": a run of the periodic task off the request (it paces its requests)."""
+    if not user.has_perm("notifications.review_voicefile"):
+        raise PermissionDenied(_("You may not record review decisions."))
+    work.run_soon(SYNC_JOB)
 
 
 def voice_file_audit_sync(*, qps: float | None = None, sleep=time.sleep, clock=time.monotonic) -> AuditSyncSummary:

@@ -39,6 +39,7 @@ from notifications.services.review import (
     resource_record_decision,
     resource_submit,
 )
+from notifications.services.voice_file_audit import voice_file_audit_sync_request
 
 # Sample values for the server-side preview; anything else shows the variable's name in brackets.
 _SAMPLES = {"name": "张三", "code": "123456", "time": "10:30", "date": "11月25日", "amount": "128.00", "order": "A10086"}
@@ -264,6 +265,16 @@ def qualification_licence(request, pk: int):
     return response
 
 
+@require_POST
+@permission_required("notifications.review_voicefile", raise_exception=True)
+def voice_file_audit_sync_now(request):
+    """Ask the provider about the voice files in review now, rather than at the next run of the periodic task."""
+    voice_file_audit_sync_request(user=request.user)
+    messages.success(request, _("The provider is being asked about the voice files in review; their states change "
+                                "here as its answers arrive."))
+    return redirect("notifications:voice_file_list")
+
+
 @permission_required("notifications.view_voicefile", raise_exception=True)
 def voice_file_audio(request, pk: int):
     """The recording for the page's player, served to permitted users only, a part at a time as the player seeks."""
@@ -333,4 +344,5 @@ urlpatterns += [
     path("register/caller-numbers/<int:pk>/action/", caller_number_transition, name="caller_number_transition"),
     path("register/qualifications/<int:pk>/licence/", qualification_licence, name="qualification_licence"),
     path("register/voice-files/<int:pk>/audio/", voice_file_audio, name="voice_file_audio"),
+    path("register/voice-files/sync/", voice_file_audit_sync_now, name="voice_file_audit_sync"),
 ]

@@ -266,3 +266,23 @@ def test_the_simulator_throttles_the_query_over_its_qps(vms_simulator, monkeypat
         for _attempt in range(3):
             client.query_voice_file_audit(voice_codes=["q.wav"])
     assert throttled.value.code == "Throttling.User"
+
+
+def test_a_manager_asks_the_provider_now_from_the_voice_file_list(vms_simulator, fast, client, manager, settings):
+    settings.REDIS_URL = ""  # no queue and no scheduler thread in a test: the run happens in the request
+    voice_file = _in_review(vms_simulator, "b1.wav", "approved")
+    client.force_login(manager)
+    page = client.get(reverse("notifications:voice_file_list"), headers={"accept-language": "en"}).content.decode()
+    assert "Ask the provider for review results now" in page
+    response = client.post(reverse("notifications:voice_file_audit_sync"))
+    assert response.status_code == 302 and response["Location"] == reverse("notifications:voice_file_list")
+    assert _status(voice_file)[0] == ReviewStatus.APPROVED
+
+
+def test_operators_may_not_ask_for_review_results(vms_simulator, fast, client, operator):
+    voice_file = _in_review(vms_simulator, "b2.wav", "approved")
+    client.force_login(operator)
+    page = client.get(reverse("notifications:voice_file_list"), headers={"accept-language": "en"}).content.decode()
+    assert "Ask the provider for review results now" not in page
+    assert client.post(reverse("notifications:voice_file_audit_sync")).status_code == 403
+    assert _status(voice_file)[0] == ReviewStatus.SUBMITTED
