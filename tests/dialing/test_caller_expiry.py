@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from notifications.models import AuditEntry, CallerNumber, CallRecord, Campaign, Mode
 from notifications.rules import dialing as rules
@@ -80,6 +82,18 @@ def test_a_number_is_usable_on_its_last_day_and_refused_the_day_after():
     [error] = rules.check_caller_expiry(number="057188886666", expires_on=LAST_DAY, today=LAST_DAY + timedelta(days=1))
     assert error.code == "expired"
     assert error.message % error.params == "The caller number 057188886666 expired on 2026-12-04."
+
+
+@given(expires_on=st.dates(), today=st.dates())
+def test_refused_exactly_from_the_day_after_the_expiry_date(expires_on, today):
+    errors = rules.check_caller_expiry(number="057188886666", expires_on=expires_on, today=today)
+    assert bool(errors) == (today > expires_on)
+    assert all(expires_on.isoformat() in error.message % error.params for error in errors)
+
+
+@given(moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(ZoneInfo("UTC"))))
+def test_the_company_date_is_the_shanghai_wall_clock_date(moment):
+    assert rules.company_today(moment) == moment.astimezone(SHANGHAI).date()
 
 
 def test_today_is_the_company_s_date_not_utc(settings):
