@@ -113,7 +113,8 @@ class RegisterDetail(RegisterMixin, DetailView):
             context["can_edit"] = user.has_perm(f"notifications.change_{name}") and obj.is_editable
             context["can_submit"] = context["can_edit"]
             context["can_review"] = user.has_perm(f"notifications.review_{name}") and obj.status == ReviewStatus.SUBMITTED
-            context.setdefault("decision_form", DecisionForm())
+            # A voice file in review has its code from the upload: the manager confirms it rather than types it.
+            context.setdefault("decision_form", DecisionForm(initial={"code": getattr(obj, "voice_code", "")}))
             context["needs_code"] = not isinstance(obj, Qualification)
         if isinstance(obj, TtsTemplate | VoiceFile):
             # Said before the operator tries: content under an unapproved qualification cannot be submitted.

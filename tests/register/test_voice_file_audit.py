@@ -286,3 +286,10 @@ def test_operators_may_not_ask_for_review_results(vms_simulator, fast, client, o
     assert "Ask the provider for review results now" not in page
     assert client.post(reverse("notifications:voice_file_audit_sync")).status_code == 403
     assert _status(voice_file)[0] == ReviewStatus.SUBMITTED
+
+
+def test_a_manager_deciding_by_hand_finds_the_upload_code_filled_in(vms_simulator, client, manager):
+    voice_file = _in_review(vms_simulator, "hand.wav", "pending")
+    client.force_login(manager)
+    page = client.get(reverse("notifications:voice_file_detail", args=[voice_file.pk])).content.decode()
+    assert 'value="hand.wav"' in page
