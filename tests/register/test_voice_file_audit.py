@@ -28,6 +28,15 @@ def _status(voice_file) -> tuple[str, str]:
     return voice_file.status, voice_file.reject_reason
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Run summaries are written in the active language (the console's, zh-hans, in a job); these tests read English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def fast(settings):
     settings.VOICE_FILE_AUDIT_QPS = 1000
