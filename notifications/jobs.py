@@ -20,6 +20,7 @@ from notifications.services import calls_dispatch
 from notifications.services.calls_dispatch import calls_dispatch_due, calls_dispatch_waiting
 from notifications.services.calls_follow_up import calls_follow_up
 from notifications.services.periodic import periodic_task_run
+from notifications.services.voice_file_audit import voice_file_audit_sync
 from notifications.work import DISPATCH_WAKE_KEY, INBOX_WAKE_KEY, scheduler
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,12 @@ def campaign_send_job():
         # Still sending: the next run starts now, once this one's lock is released, rather than at the next tick.
         work.run_soon(CAMPAIGN_SEND_JOB)
     return _text(summary)
+
+
+def voice_file_audit_sync_job():
+    """Ask the provider about the voice files in review and record its final answers."""
+    return _text(periodic_task_run("voice_file_audit_sync", voice_file_audit_sync,
+                                   interval=settings.VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS, requested_at=_requested_at()))
 
 
 def _text(summary) -> str:

@@ -75,6 +75,7 @@ class Account:
             for item in data.get("voice_files", []):
                 self.voice_files[item["code"]] = {
                     "code": item["code"], "mode": item.get("mode", "public"), "status": item.get("status", "approved"),
+                    "reason": item.get("reason", ""),
                 }
             for item in data.get("numbers", []):
                 self.numbers[item["number"]] = {"number": item["number"], "status": item.get("status", "active")}

@@ -39,6 +39,7 @@ _PARAM_ERRORS = {
     "ip_address": (spec.ERROR_PARAM_URL, "不支持url为变量"),
     "code_value": (spec.ERROR_PARAMS_ILLEGAL, "验证码只能包含数字和字母"),
 }
+_AUDIT_STATE_OF = {"approved": "AUDIT_STATE_PASS", "rejected": "AUDIT_STATE_NOT_PASS", "pending": "AUDIT_STATE_INIT"}
 STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden", 404: "404 Not Found", 500: "500 Internal Server Error",
                503: "503 Service Unavailable"}
 
@@ -327,16 +328,28 @@ class Simulator:
         return {"Code": "OK", "Message": "OK", "Data": json.dumps(call["detail"], ensure_ascii=False)}
 
     def _query_voice_file_audit(self, params):
-        codes = [code for code in _required(params, "VoiceCodes").split(",") if code]
-        if len(codes) > 10:
-            return _fail(spec.ERROR_INVALID_PARAMETERS, "最多查询10个语音文件")
-        states = {"approved": "AUDIT_STATE_PASS", "rejected": "AUDIT_STATE_NOT_PASS", "pending": "AUDIT_STATE_INIT"}
+        self._take_qps("QueryVoiceFileAuditInfo", self.config.qps_audit)
+        codes = [code.strip() for code in _required(params, "VoiceCodes").split(",") if code.strip()]
+        business_type = params.get("BusinessType") or spec.AUDIT_BUSINESS_NOTIFICATION
+        if business_type not in spec.AUDIT_BUSINESS_TYPES:
+            return _fail(spec.ERROR_INVALID_PARAMETERS, "参数BusinessType不合法")
+        if not codes or len(codes) > spec.AUDIT_QUERY_MAX_CODES:
+            return _fail(spec.ERROR_INVALID_PARAMETERS, f"最多查询{spec.AUDIT_QUERY_MAX_CODES}个语音文件")
+        faults = self.config.faults
+        if random.random() < faults.error_5xx_share:
+            raise ApiError(500, "isp.SYSTEM_ERROR", "系统异常")
+        if random.random() < faults.throttle_share:
+            raise ApiError(400, "Throttling.User", "Request was denied due to user flow control.")
         data = []
         for code in codes:
             voice_file = self.account.voice_file(code)
-            if voice_file:
-                data.append({"VoiceCode": code, "AuditState": states.get(voice_file["status"], "AUDIT_STATE_INIT"),
-                             "RejectInfo": voice_file.get("reason", "")})
+            if voice_file is None:
+                continue  # a code the account never had: no entry for it
+            status = voice_file["status"]
+            # An account may hold any provider state (AUDIT_...) as it is, or one of our three words.
+            state = status if status in spec.AUDIT_STATES else _AUDIT_STATE_OF.get(status, "AUDIT_STATE_INIT")
+            data.append({"VoiceCode": code, "AuditState": state,
+                         "RejectInfo": voice_file.get("reason", "") if state == "AUDIT_STATE_NOT_PASS" else ""})
         return {"Code": "OK", "Message": "OK", "Data": data}
 
     # -- control API --------------------------------------------------------------------------------
@@ -368,24 +381,41 @@ class Simulator:
                          for call in self.calls]
             return _json(200, calls)
         if path == "/_simulator/reviews" and method == "POST":
-            if data.get("kind") not in ("tts_template", "voice_file") or not data.get("callback_url"):
+            if data.get("kind") == "voice_file":
+                return self._upload_voice_file(data)
+            if data.get("kind") != "tts_template" or not data.get("callback_url"):
                 return _json(400, {"error": "kind and callback_url are required"})
             self.engine.schedule(30, self._decide_review, data)
             return _json(202, {"accepted": True})
         return _json(404, {"error": "not found"})
 
+    def _upload_voice_file(self, data: dict):
+        """A voice file arrives as the upload API receives one: it gets its voiceCode now and waits for review in the
+        account (AUDIT_STATE_INIT). The decision is written to the account only; the console learns it by asking
+        QueryVoiceFileAuditInfo, as it would from the provider. A code passed in (a restarted simulator being told
+        again) is kept."""
+        code = str(data.get("voice_code") or "") or f"{uuid.uuid4()}.wav"
+        if self.account.voice_file(code) is not None:
+            return _json(202, {"code": "OK", "msg": "success", "data": {"voiceCode": code}})  # known: nothing changes
+        self.account.merge({"voice_files": [{"code": code, "mode": data.get("mode") or "public", "status": "pending"}]})
+        self.engine.schedule(30, self._decide_voice_file, code, data)
+        return _json(202, {"code": "OK", "msg": "success", "data": {"voiceCode": code}})
+
+    def _decide_voice_file(self, code: str, review: dict) -> None:
+        reason = voice_file_review(name=review.get("name", ""), content=review.get("content", ""))
+        voice_file = self.account.voice_file(code)
+        if voice_file is None or voice_file["status"] != "pending":
+            return  # forgotten (a reset) or decided already
+        self.account.merge({"voice_files": [{**voice_file, "status": "rejected" if reason else "approved", "reason": reason}]})
+
     def _decide_review(self, review: dict) -> None:
+        """A TTS template's review: the provider has no query for templates, so the decision is pushed to the console."""
         mode = review.get("mode") or "public"
-        if review["kind"] == "tts_template":
-            reason = template_review(content=review.get("content", ""), mode=mode,
-                                     template_kind=review.get("template_kind") or "notification", name=review.get("name", ""))
-            code = self.account.new_template_code()  # unique across restarts, unlike a counter from a constant
-            resource = {"templates": [{"code": code, "mode": mode, "kind": review.get("template_kind") or "notification",
-                                       "content": review.get("content", ""), "status": "approved"}]}
-        else:
-            reason = voice_file_review(name=review.get("name", ""), content=review.get("content", ""))
-            code = f"{uuid.uuid4()}.wav"
-            resource = {"voice_files": [{"code": code, "mode": mode, "status": "approved"}]}
+        reason = template_review(content=review.get("content", ""), mode=mode,
+                                 template_kind=review.get("template_kind") or "notification", name=review.get("name", ""))
+        code = self.account.new_template_code()  # unique across restarts, unlike a counter from a constant
+        resource = {"templates": [{"code": code, "mode": mode, "kind": review.get("template_kind") or "notification",
+                                   "content": review.get("content", ""), "status": "approved"}]}
         if not reason:
             self.account.merge(resource)
         decision = {"kind": review["kind"], "ref": review.get("ref", ""), "decision": "rejected" if reason else "approved",

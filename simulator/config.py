@@ -55,6 +55,8 @@ class SimulatorConfig:
     qps_tts: int = 1000
     qps_voice: int = 1200
     qps_query: int = 100
+    # QueryVoiceFileAuditInfo: the reference publishes no QPS for it, so the simulator's is a setting of its own.
+    qps_audit: int = 20
     account_file: str = ""
     faults: Faults = field(default_factory=Faults)
 
@@ -82,6 +84,7 @@ class SimulatorConfig:
             qps_tts=int(_env_float("SIMULATOR_QPS_TTS", 1000)),
             qps_voice=int(_env_float("SIMULATOR_QPS_VOICE", 1200)),
             qps_query=int(_env_float("SIMULATOR_QPS_QUERY", 100)),
+            qps_audit=int(_env_float("SIMULATOR_QPS_AUDIT", 20)),
             account_file=env.get("SIMULATOR_ACCOUNT_FILE", ""),
             faults=faults,
         )

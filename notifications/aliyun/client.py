@@ -21,12 +21,6 @@ BEIJING = spec.BEIJING
 # so the API's own product is tried first and the other one when nothing is found.
 PROD_IDS = {"tts": ("11010000138001", "11000000300006"), "voice": ("11000000300006", "11010000138001")}
 PROD_IDS["other"] = PROD_IDS["tts"]  # a call placed elsewhere may be either: both are tried
-AUDIT_STATES = {
-    "AUDIT_STATE_INIT": "pending", "AUDIT_STATE_UPLOADING": "approved", "AUDIT_STATE_PASS": "approved",
-    "AUDIT_STATE_NOT_PASS": "rejected", "AUDIT_STATE_REDOING": "pending", "AUDIT_SATE_CANCEL": "cancelled",
-    "AUDIT_STATE_CANCEL": "cancelled", "AUDIT_PAUSE": "pending", "AUDIT_ORDER_FINISHED": "pending",
-}
-
 # The one table that sorts the provider's codes by "could sending again ring the person twice?".
 # Codes not listed: isp.*/InternalError/any 5xx answer to a call request -> outcome unknown (the call may exist);
 # anything else -> rejected (signature, parameters, template, number, account: sending again won't help).
@@ -116,12 +110,26 @@ class VmsClient:
         return None
 
     def query_voice_file_audit(self, *, voice_codes: list[str]) -> list[VoiceFileAudit]:
-        answer = self._request("QueryVoiceFileAuditInfo", {"VoiceCodes": ",".join(voice_codes), "BusinessType": "0"},
-                               placing=False)
+        """The review state of up to 10 voice files (notification files, BusinessType 0), one entry per code answered.
+
+        A code the provider does not know has no entry. An answer of the wrong shape raises VmsThrottled (a query:
+        asking again later is harmless); an AuditState outside the published table comes back as state "unknown".
+        """
+        if not 1 <= len(voice_codes) <= spec.AUDIT_QUERY_MAX_CODES:
+            raise ValueError(f"between 1 and {spec.AUDIT_QUERY_MAX_CODES} voice codes a request")
+        answer = self._request("QueryVoiceFileAuditInfo", {"VoiceCodes": ",".join(voice_codes),
+                                                           "BusinessType": spec.AUDIT_BUSINESS_NOTIFICATION}, placing=False)
+        data = answer.get("Data")
+        if data is None:
+            data = []
+        if not isinstance(data, list) or not all(isinstance(item, dict) and item.get("VoiceCode") for item in data):
+            logger.warning("vms QueryVoiceFileAuditInfo request_id=%s: answer of an unknown shape", answer.get("RequestId", ""))
+            raise VmsThrottled("The provider's answer had an unknown shape.", request_id=answer.get("RequestId", ""),
+                               cause=VmsError.MALFORMED)
         return [
-            VoiceFileAudit(voice_code=item.get("VoiceCode", ""), state=AUDIT_STATES.get(item.get("AuditState", ""), "pending"),
-                           provider_state=item.get("AuditState", ""), reject_info=item.get("RejectInfo") or "")
-            for item in answer.get("Data") or []
+            VoiceFileAudit(voice_code=str(item["VoiceCode"]), state=spec.AUDIT_STATES.get(str(item.get("AuditState", "")), "unknown"),
+                           provider_state=str(item.get("AuditState", "")), reject_info=str(item.get("RejectInfo") or ""))
+            for item in data
         ]
 
     # -- transport ----------------------------------------------------------------------------------

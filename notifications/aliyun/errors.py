@@ -5,7 +5,7 @@ class VmsError(Exception):
     """Any failure talking to the provider."""
 
     # Why, when the provider gave no code of its own (the console words each cause in the user's language).
-    UNREACHABLE, NO_ANSWER, NO_CALL_ID = "unreachable", "no_answer", "no_call_id"
+    UNREACHABLE, NO_ANSWER, NO_CALL_ID, MALFORMED = "unreachable", "no_answer", "no_call_id", "malformed"
 
     def __init__(self, message: str, *, code: str = "", request_id: str = "", http_status: int | None = None,
                  cause: str = ""):

@@ -32,6 +32,6 @@ class CallDetail:
 @dataclass(frozen=True)
 class VoiceFileAudit:
     voice_code: str
-    state: str  # "pending", "approved", "rejected" or "cancelled"
+    state: str  # spec.AUDIT_STATES' words: "pending", "approved", "rejected", "cancelled"; or "unknown"
     provider_state: str
     reject_info: str

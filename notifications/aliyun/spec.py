@@ -198,6 +198,25 @@ ERROR_PARAM_URL = "isv.PARAM_NOT_SUPPORT_URL"
 ERROR_PARAM_LENGTH = "isv.PARAM_LENGTH_LIMIT"
 ERROR_INVALID_PARAMETERS = "isv.INVALID_PARAMETERS"
 
+# QueryVoiceFileAuditInfo (§3.4, §7.3): up to 10 comma-separated VoiceCodes a request; BusinessType 0 = notification
+# file (the default), 2 = recording file. Its QPS is not published (§5.2 lists other APIs only): a setting on each side.
+AUDIT_QUERY_MAX_CODES = 10
+AUDIT_BUSINESS_NOTIFICATION, AUDIT_BUSINESS_RECORDING = "0", "2"
+AUDIT_BUSINESS_TYPES = (AUDIT_BUSINESS_NOTIFICATION, AUDIT_BUSINESS_RECORDING)
+AUDIT_PENDING, AUDIT_APPROVED, AUDIT_REJECTED, AUDIT_CANCELLED = "pending", "approved", "rejected", "cancelled"
+# Every AuditState of §7.3, spelled as the API spells it (AUDIT_SATE_CANCEL sic), and what it means for the register.
+# Only AUDIT_STATE_PASS may be dialled: "approved, being uploaded" is still waiting.
+AUDIT_STATES = {
+    "AUDIT_STATE_INIT": AUDIT_PENDING,
+    "AUDIT_STATE_PASS": AUDIT_APPROVED,
+    "AUDIT_STATE_NOT_PASS": AUDIT_REJECTED,
+    "AUDIT_STATE_UPLOADING": AUDIT_PENDING,
+    "AUDIT_STATE_REDOING": AUDIT_PENDING,
+    "AUDIT_SATE_CANCEL": AUDIT_CANCELLED,
+    "AUDIT_PAUSE": AUDIT_PENDING,
+    "AUDIT_ORDER_FINISHED": AUDIT_PENDING,
+}
+
 
 # ----- Pure checks ------------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from notifications.forms.dialing import LIST_FILE_TYPES, _ResourceChoice
+from notifications.forms.dialing import LIST_FILE_TYPES, OfferedCallerIterator, _ResourceChoice
 from notifications.models import CallerNumber, Campaign, Mode, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.rules import dialing as rules
 
@@ -14,6 +14,8 @@ PARAM_PREFIX = "param_"
 
 
 class _CallerNumberChoice(forms.ModelMultipleChoiceField):
+    iterator = OfferedCallerIterator  # numbers past their expiry date are not offered
+
     def label_from_instance(self, obj) -> str:
         return f"{obj.number} ({obj.qualification})"
 
@@ -50,8 +52,8 @@ class CampaignCreateForm(forms.Form):
             status=CallerNumber.Status.ACTIVE, qualification__status=ReviewStatus.APPROVED,
         ).select_related("qualification").order_by("number"),
         widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text=_("Dedicated content only: one or several active numbers of the content's qualification, used in turn. "
-                    "Leave empty for public-pool content."),
+        help_text=_("Dedicated content only: one or several active numbers of the content's qualification, used in turn; "
+                    "numbers past their expiry date are not listed. Leave empty for public-pool content."),
     )
     play_times = forms.IntegerField(label=_("Play times"), initial=1, min_value=rules.PLAY_TIMES_RANGE[0],
                                     max_value=rules.PLAY_TIMES_RANGE[1])
@@ -79,6 +81,10 @@ class CampaignCreateForm(forms.Form):
         elif resource.mode == Mode.DEDICATED:
             if not numbers:
                 self.add_error("caller_numbers", _("Dedicated content needs at least one of your caller numbers."))
+            today = rules.company_today()
+            for number in numbers:  # chosen before it expired, posted after
+                for error in rules.check_caller_expiry(number=number.number, expires_on=number.expires_on, today=today):
+                    self.add_error("caller_numbers", error)
             others = [number.number for number in numbers if number.qualification_id != resource.qualification_id]
             if others:
                 self.add_error("caller_numbers", ValidationError(

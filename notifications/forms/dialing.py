@@ -19,6 +19,29 @@ class _ResourceChoice(forms.ModelChoiceField):
         return f"{obj} ({code}, {obj.get_mode_display()})"
 
 
+class OfferedCallerIterator(forms.models.ModelChoiceIterator):
+    """The choices of a caller-number field: the numbers of its queryset not past their expiry date today (company
+    time zone). The queryset itself keeps the expired ones, so a number that expired while the form was open is still
+    accepted by the field and refused by the dialing rules with its date, not as a bare "not one of the choices"."""
+
+    def __iter__(self):
+        today = rules.company_today()
+        for value, label in super().__iter__():
+            instance = getattr(value, "instance", None)
+            if instance is None or not instance.has_expired(today):
+                yield value, label
+
+    def __len__(self):
+        return sum(1 for _choice in self)
+
+    def __bool__(self):
+        return any(True for _choice in self)
+
+
+class CallerNumberChoice(forms.ModelChoiceField):
+    iterator = OfferedCallerIterator
+
+
 class DialForm(forms.Form):
     """Fields shared by both test-dial forms; `resource` is the chosen template or voice file (None until chosen)."""
 
@@ -29,7 +52,7 @@ class DialForm(forms.Form):
         help_text=_("A mainland mobile (11 digits) or landline with its area code, e.g. 057188886666."),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    caller_number = forms.ModelChoiceField(label=_("Caller number"), queryset=CallerNumber.objects.none(), required=False)
+    caller_number = CallerNumberChoice(label=_("Caller number"), queryset=CallerNumber.objects.none(), required=False)
     play_times = forms.IntegerField(label=_("Play times"), initial=3, min_value=rules.PLAY_TIMES_RANGE[0],
                                     max_value=rules.PLAY_TIMES_RANGE[1])
     volume = forms.IntegerField(label=_("Volume"), initial=100, min_value=rules.VOLUME_RANGE[0], max_value=rules.VOLUME_RANGE[1])
@@ -48,7 +71,8 @@ class DialForm(forms.Form):
             del self.fields["caller_number"]
         else:
             self.fields["caller_number"].required = True
-            self.fields["caller_number"].help_text = _("Only active numbers of this content's qualification are listed.")
+            self.fields["caller_number"].help_text = _("Only active numbers of this content's qualification that have not "
+                                                       "expired are listed.")
             self.fields["caller_number"].queryset = CallerNumber.objects.filter(
                 status=CallerNumber.Status.ACTIVE, qualification=resource.qualification_id,
                 qualification__status=ReviewStatus.APPROVED,

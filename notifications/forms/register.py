@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.audio import inspect_licence_upload, inspect_voice_upload
 from notifications.forms.common import CalendarDateInput
 from notifications.models import CallerNumber, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.rules.company_clock import company_today
 from notifications.rules.identifiers import normalize_credit_code, normalize_mainland_number
 from notifications.rules.templates import MAX_LENGTH, template_errors
 
@@ -222,10 +223,16 @@ class CallerNumberFilter(_SearchFilterSet):
     search_fields = ("number", "province", "city", "qualification__company_name")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=CallerNumber.Status.choices)
     number_type = django_filters.ChoiceFilter(label=_("Type"), choices=CallerNumber.Type.choices)
+    expiry = django_filters.ChoiceFilter(label=_("Expiry"), method="filter_expiry",
+                                         choices=[("expired", _("Expired")), ("valid", _("Not expired"))])
 
     class Meta:
         model = CallerNumber
-        fields = ["q", "status", "number_type", "qualification"]
+        fields = ["q", "status", "number_type", "expiry", "qualification"]
+
+    def filter_expiry(self, queryset, name, value):
+        today = company_today()  # the company's date, as the pages and the dialing rules read it
+        return queryset.expired(today) if value == "expired" else queryset.not_expired(today)
 
 
 class VoiceFileFilter(_SearchFilterSet):

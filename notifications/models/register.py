@@ -1,10 +1,13 @@
 """The company's register of provider resources: qualifications, caller numbers, voice files, TTS templates."""
+from datetime import date
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from notifications.rules.company_clock import company_today
 
 from .choices import Mode, Purpose, ReviewStatus
 
@@ -84,6 +87,15 @@ class Qualification(Reviewed):
         return self.company_name
 
 
+class CallerNumberQuerySet(models.QuerySet):
+    def not_expired(self, today: date):
+        """Numbers without an expiry date or whose date is `today` or later (the ones that may still be offered)."""
+        return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+
+    def expired(self, today: date):
+        return self.filter(expires_on__lt=today)
+
+
 class CallerNumber(models.Model):
     """A purchased number (真实号) shown as caller ID in dedicated mode."""
 
@@ -117,6 +129,8 @@ class CallerNumber(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = CallerNumberQuerySet.as_manager()
+
     class Meta:
         ordering = ["number"]
         verbose_name = _("caller number")
@@ -128,7 +142,17 @@ class CallerNumber(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.status == self.Status.ACTIVE and self.qualification.status == ReviewStatus.APPROVED
+        return (self.status == self.Status.ACTIVE and self.qualification.status == ReviewStatus.APPROVED
+                and not self.is_expired)
+
+    def has_expired(self, today: date) -> bool:
+        """Past its expiry date: usable up to and including `expires_on`, refused from the day after."""
+        return self.expires_on is not None and self.expires_on < today
+
+    @property
+    def is_expired(self) -> bool:
+        """Expired as of today in the company's time zone (what the number pages show)."""
+        return self.has_expired(company_today())
 
 
 class VoiceFile(Reviewed):

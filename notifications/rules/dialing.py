@@ -5,7 +5,7 @@ acceptable), so the service can put each error next to the field it is about. Th
 `notifications.aliyun.spec` (which the simulator applies too); this module words them and adds the console's own
 policies (a blank value, a value for a variable the template does not have).
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from notifications.aliyun import spec
 from notifications.models.choices import Mode, ReviewStatus
+from notifications.rules.company_clock import company_today  # noqa: F401  (the services read "today" from here)
 
 PLAY_TIMES_RANGE = spec.PLAY_TIMES_RANGE
 VOLUME_RANGE = spec.VOLUME_RANGE
@@ -52,8 +53,12 @@ def check_caller_number(
     number_active: bool = False,
     same_qualification: bool = False,
     qualification_approved: bool = False,
+    number: str = "",
+    expires_on: date | None = None,
+    today: date | None = None,
 ) -> list[ValidationError]:
-    """Public pool calls carry no caller number; dedicated calls need an active number of the same, approved qualification."""
+    """Public pool calls carry no caller number; dedicated calls need an active number of the same, approved qualification,
+    not past its expiry date (`today` in the company's time zone)."""
     if mode == Mode.PUBLIC:
         if has_caller_number:
             return [ValidationError(_("Public-pool content is called from the provider's numbers: leave the caller number empty."),
@@ -68,7 +73,18 @@ def check_caller_number(
         errors.append(ValidationError(_("This caller number belongs to another qualification than the content."), code="qualification"))
     if not qualification_approved:
         errors.append(ValidationError(_("The caller number's qualification has not been approved."), code="qualification"))
+    if today is not None:
+        errors += check_caller_expiry(number=number, expires_on=expires_on, today=today)
     return errors
+
+
+def check_caller_expiry(*, number: str, expires_on: date | None, today: date) -> list[ValidationError]:
+    """A number is usable up to and including its expiry date; from the next day (company time zone) it is refused."""
+    if expires_on is None or expires_on >= today:
+        return []
+    return [ValidationError(_("The caller number %(number)s expired on %(date)s."), code="expired",
+                            params={"number": number, "date": expires_on.isoformat()})]
+
 
 
 def check_qualification_approved(status: str) -> list[ValidationError]:

@@ -59,8 +59,12 @@ def _previous_calls(*, qualification_id: int, purpose: str, called_number: str, 
                                     since=since).get(called_number, [])
 
 
-def _resource_errors(errors: dict, *, resource, qualification, caller_number, play_times, volume, speed) -> None:
-    """The rules about what is dialled and how, the same for every callee (a test call's, and a batch's once)."""
+def _resource_errors(errors: dict, *, resource, qualification, caller_number, play_times, volume, speed, today) -> None:
+    """The rules about what is dialled and how, the same for every callee (a test call's, and a batch's once).
+
+    `today` is the company's date (rules.company_today) the call is checked for: a caller number past its expiry
+    date is refused here, for test calls, `manage.py dial`, the campaign check and the campaign sender alike.
+    """
     _add(errors, "resource", rules.check_resource_approved(resource.status))
     _add(errors, "resource", rules.check_qualification_approved(qualification.status))
     _add(errors, "caller_number", rules.check_caller_number(
@@ -69,6 +73,9 @@ def _resource_errors(errors: dict, *, resource, qualification, caller_number, pl
         number_active=caller_number is not None and caller_number.status == CallerNumber.Status.ACTIVE,
         same_qualification=caller_number is not None and caller_number.qualification_id == resource.qualification_id,
         qualification_approved=caller_number is not None and caller_number.qualification.is_approved,
+        number=caller_number.number if caller_number is not None else "",
+        expires_on=caller_number.expires_on if caller_number is not None else None,
+        today=today,
     ))
     _add(errors, "play_times", rules.check_play_times(play_times))
     _add(errors, "volume", rules.check_volume(volume))
@@ -104,8 +111,9 @@ def call_record_create(
     qualification = Qualification.objects.select_for_update().get(pk=resource.qualification_id)
     if caller_number is not None:
         caller_number = CallerNumber.objects.select_related("qualification").get(pk=caller_number.pk)
+    now = timezone.now()
     _resource_errors(errors, resource=resource, qualification=qualification, caller_number=caller_number,
-                     play_times=play_times, volume=volume, speed=speed)
+                     play_times=play_times, volume=volume, speed=speed, today=rules.company_today(now))
     if tts_template:
         for name, found in rules.param_errors(variables=list(tts_template.variables), values=params, kind=purpose).items():
             _add(errors, f"param_{name}" if name else "params", found)
@@ -115,7 +123,6 @@ def call_record_create(
         number, _kind = normalize_mainland_number(called_number)
     except ValidationError as exc:
         _add(errors, "called_number", exc.error_list)
-    now = timezone.now()
     if number:
         if BlockedNumber.objects.in_force(timezone.localdate(now)).filter(number=number).exists():
             _add(errors, "called_number", ValidationError(
@@ -202,7 +209,7 @@ def call_records_create_batch(
     errors: dict[str, list] = {}
     for caller in callers.values() or [None]:
         _resource_errors(errors, resource=resource, qualification=qualification, caller_number=caller,
-                         play_times=play_times, volume=volume, speed=speed)
+                         play_times=play_times, volume=volume, speed=speed, today=rules.company_today(now))
     if errors:
         raise ValidationError(errors)
 

@@ -150,9 +150,12 @@ def _campaign_errors(campaign: Campaign, mapping: dict) -> dict:
         found: dict[str, list] = {}
         for caller in callers or [None]:
             _resource_errors(found, resource=resource, qualification=qualification, caller_number=caller,
-                             play_times=campaign.play_times, volume=campaign.volume, speed=campaign.speed)
+                             play_times=campaign.play_times, volume=campaign.volume, speed=campaign.speed,
+                             today=rules.company_today())
         for field, problems in found.items():
-            unique = list({(error.code, error.message): error for error in problems}.values())  # once, not per number
+            # Once, not per number; an error naming its number (expired) once per number.
+            unique = list({(error.code, error.message, tuple(sorted((error.params or {}).items()))): error
+                           for error in problems}.values())
             errors["caller_numbers" if field == "caller_number" else field] = unique
     headers = campaign.headers or []
     if not headers or not campaign.source_file:

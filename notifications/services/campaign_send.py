@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 
 from notifications.models import AuditEntry, CallRecord, Campaign, CampaignRow
 from notifications.rules import quiet_hours
+from notifications.rules.company_clock import company_today
 from notifications.services.audit import audit_record
 from notifications.services.bulk import rows_update
 from notifications.services.calls_create import BatchEntry, call_records_create_batch
@@ -321,6 +322,18 @@ class _SendPool:
         self.executor.shutdown(wait=True)
 
 
+def _callers_today(campaign: Campaign, today) -> list:
+    """The campaign's caller numbers in turn, less those past their expiry date while others remain (the rows go on
+    from the numbers still valid). When every number has expired they are all kept: the batch's check refuses them,
+    naming each number and its date, and the campaign pauses with that reason."""
+    callers = sorted(campaign.caller_numbers.all(), key=lambda number: number.pk)
+    valid = [number for number in callers if not number.has_expired(today)]
+    if valid and len(valid) < len(callers):
+        logger.info("campaign %s: %d of its caller numbers expired, sending from the %d left", campaign.pk,
+                    len(callers) - len(valid), len(valid))
+    return valid or callers
+
+
 def _system_pause(campaign: Campaign, error: ValidationError, now: datetime) -> None:
     """The content or a caller number may not be dialled any more: pause the campaign and say why in the audit log."""
     with transaction.atomic():
@@ -397,8 +410,9 @@ def _tick_send(summary: TickSummary, clock, frozen: bool, second: datetime, pool
     wants = {campaign.pk: max(0, min(_wanted(campaign, started), campaign.rate_cap - used.get(campaign.pk, 0)))
              for campaign in awake}
     share = budget_share(campaign_budget() - sum(used.values()), wants)
+    today = company_today(started)
     sending = [
-        _Sending(campaign, sorted(campaign.caller_numbers.all(), key=lambda number: number.pk), share[campaign.pk])
+        _Sending(campaign, _callers_today(campaign, today), share[campaign.pk])
         for campaign in awake if share.get(campaign.pk)
     ]
     summary.active = bool(campaigns) and bool(sending) or CampaignRow.objects.filter(

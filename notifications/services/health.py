@@ -61,6 +61,9 @@ EXPECTED_TASKS: dict[str, TaskSpec] = {
         gettext_lazy("Receipt inbox pruning"), "RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", 3600, essential=False, affects_calls=False
     ),
     "campaign_send": TaskSpec(gettext_lazy("Campaign sender"), "CAMPAIGN_SEND_INTERVAL_SECONDS", 5),
+    "voice_file_audit_sync": TaskSpec(
+        gettext_lazy("Voice file review sync"), "VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS", 300, essential=False, affects_calls=False
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import logging
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -26,18 +27,19 @@ def is_enabled() -> bool:
     return bool(settings.SIMULATOR_CONTROL_URL)
 
 
-def _send(method: str, path: str, payload: dict) -> bool:
+def _send(method: str, path: str, payload: dict) -> requests.Response | None:
+    """The simulator's answer, or None (logged) when it could not be reached or refused."""
     url = settings.SIMULATOR_CONTROL_URL.rstrip("/") + "/" + path
     try:
         response = requests.request(method, url, json=payload, timeout=TIMEOUT,
                                     headers={"X-Simulator-Key": settings.ALIYUN_ACCESS_KEY_SECRET})
     except requests.RequestException as exc:
         logger.warning("simulator %s %s failed: %s", method, path, type(exc).__name__)
-        return False
+        return None
     if response.status_code >= 300:
         logger.warning("simulator %s %s answered HTTP %s", method, path, response.status_code)
-        return False
-    return True
+        return None
+    return response
 
 
 def _template_entry(template: TtsTemplate) -> dict:
@@ -50,8 +52,16 @@ def _voice_file_entry(voice_file: VoiceFile) -> dict:
 
 
 def request_review(resource) -> None:
-    """Ask the simulator to review a submitted TtsTemplate or VoiceFile; it reports back on its own."""
+    """Ask the simulator to review a submitted TtsTemplate or VoiceFile.
+
+    A template's decision is posted back to the console. A voice file is uploaded, as with the provider's upload API:
+    the answer carries its `voiceCode`, stored on the file, and the decision is learned by the periodic review query
+    (services/voice_file_audit.py), exactly as with Alibaba Cloud.
+    """
     if not is_enabled() or not isinstance(resource, TtsTemplate | VoiceFile):
+        return
+    if isinstance(resource, VoiceFile):
+        _upload_voice_file(resource)
         return
     console = settings.SIMULATOR_CONSOLE_URL
     payload = {
@@ -62,6 +72,22 @@ def request_review(resource) -> None:
         "callback_url": console.rstrip("/") + reverse("notifications:simulator_review"),
     }
     _send("POST", "reviews", payload)
+
+
+def _upload_voice_file(voice_file: VoiceFile) -> None:
+    response = _send("POST", "reviews", {"kind": "voice_file", "ref": str(voice_file.pk), "name": voice_file.name,
+                                         "mode": voice_file.mode, "voice_code": voice_file.voice_code})
+    try:
+        code = str(response.json()["data"]["voiceCode"]) if response is not None else ""
+    except (ValueError, KeyError, TypeError):
+        code = ""
+    if not code or code == voice_file.voice_code:
+        return
+    try:
+        VoiceFile.objects.filter(pk=voice_file.pk, status=ReviewStatus.SUBMITTED, voice_code="").update(voice_code=code)
+    except IntegrityError:
+        logger.warning("simulator gave voice file %s a code another voice file has", voice_file.pk)
+    voice_file.voice_code = code
 
 
 def publish_approved(resource) -> None:

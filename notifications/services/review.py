@@ -10,6 +10,9 @@ from notifications.services import provider_sync
 from notifications.services.audit import Action, audit_record
 from notifications.services.qualification_gate import APPROVE, qualification_problem
 
+# `source` of a decision the console learned by asking the provider (QueryVoiceFileAuditInfo), not from a person.
+DECISION_FROM_PROVIDER = "provider_query"
+
 # Code a view uses to tell a stale or forged state change (403) from a form mistake (shown next to the field).
 WRONG_STATE = "wrong_state"
 
@@ -55,11 +58,16 @@ def resource_submit(*, resource: Qualification | VoiceFile | TtsTemplate, user) 
         raise ValidationError(_("Upload the business licence scan before submitting the qualification."), code="licence")
     if isinstance(resource, VoiceFile) and not resource.sha256:
         raise ValidationError(_("The recording has not been verified; upload it again."), code="unverified")
+    fields = ["status", "submitted_by", "submitted_at", "reject_reason", "updated_at"]
+    if isinstance(resource, VoiceFile) and resource.voice_code:
+        # A corrected recording is a new upload with a new code: the old one still answers "rejected" at the provider.
+        resource.voice_code = ""
+        fields.append("voice_code")
     resource.status = ReviewStatus.SUBMITTED
     resource.submitted_by = user
     resource.submitted_at = timezone.now()
     resource.reject_reason = ""
-    resource.save(update_fields=["status", "submitted_by", "submitted_at", "reject_reason", "updated_at"])
+    resource.save(update_fields=fields)
     if _needs_provider_code(resource):
         transaction.on_commit(lambda: provider_sync.request_review(resource))
     return resource
@@ -73,8 +81,10 @@ def resource_record_decision(
     code: str = "",
     reason: str = "",
     decided_by=None,
+    source: str = "",
 ) -> Qualification | VoiceFile | TtsTemplate:
-    """Record the provider's review decision; `decided_by=None` means the simulator decided by itself."""
+    """Record the provider's review decision; `decided_by=None` means no person: the simulator's callback, or
+    `source=DECISION_FROM_PROVIDER` for an answer of the provider's review query (kept in the audit entry)."""
     if decided_by is not None and not decided_by.has_perm(_perm(resource, "review")):
         raise PermissionDenied(_("You may not record review decisions."))
     status = _lock_status(resource)
@@ -88,6 +98,7 @@ def resource_record_decision(
             if problem:
                 raise ValidationError(problem, code="qualification")
             code_field = "voice_code" if isinstance(resource, VoiceFile) else "tts_code"
+            code = code or getattr(resource, code_field)  # a voice file has its code from the upload already
             if not code:
                 raise ValidationError({"code": _("Enter the code the provider gave this item.")})
             if type(resource).objects.filter(**{code_field: code}).exclude(pk=resource.pk).exists():
@@ -110,7 +121,8 @@ def resource_record_decision(
         # Another item took the same code between our check and our write.
         raise ValidationError({"code": _("This code already belongs to another item.")}) from None
     audit_record(user=decided_by, action=Action.REVIEW_DECISION, target=resource,
-                 details={"status": resource.status, "code": code if approved else "", "reason": resource.reject_reason})
+                 details={"status": resource.status, "code": code if approved else "", "reason": resource.reject_reason,
+                          **({"source": source} if source else {})})
     if approved:
         transaction.on_commit(lambda: provider_sync.publish_approved(resource))
     return resource

@@ -48,6 +48,8 @@ def _summary(entry: AuditEntry) -> list[str]:
             words.append(_("code %(code)s") % {"code": details["code"]})
         if details.get("reason"):
             words.append(_("reason: %(reason)s") % {"reason": details["reason"]})
+        if details.get("source") == "provider_query":
+            words.append(_("reported by the provider's review query"))
         return words
     if entry.action == Action.NUMBER_TRANSITION:
         labels = dict(CallerNumber.Status.choices)

@@ -40,6 +40,7 @@ from notifications.services.review import (
     resource_submit,
 )
 from notifications.services.template_lineage import tts_template_lineage
+from notifications.services.voice_file_audit import voice_file_audit_sync_request
 
 # Sample values for the server-side preview; anything else shows the variable's name in brackets.
 _SAMPLES = {"name": "张三", "code": "123456", "time": "10:30", "date": "11月25日", "amount": "128.00", "order": "A10086"}
@@ -113,7 +114,8 @@ class RegisterDetail(RegisterMixin, DetailView):
             context["can_edit"] = user.has_perm(f"notifications.change_{name}") and obj.is_editable
             context["can_submit"] = context["can_edit"]
             context["can_review"] = user.has_perm(f"notifications.review_{name}") and obj.status == ReviewStatus.SUBMITTED
-            context.setdefault("decision_form", DecisionForm())
+            # A voice file in review has its code from the upload: the manager confirms it rather than types it.
+            context.setdefault("decision_form", DecisionForm(initial={"code": getattr(obj, "voice_code", "")}))
             context["needs_code"] = not isinstance(obj, Qualification)
         if isinstance(obj, TtsTemplate | VoiceFile):
             # Said before the operator tries: content under an unapproved qualification cannot be submitted.
@@ -265,6 +267,16 @@ def qualification_licence(request, pk: int):
     return response
 
 
+@require_POST
+@permission_required("notifications.review_voicefile", raise_exception=True)
+def voice_file_audit_sync_now(request):
+    """Ask the provider about the voice files in review now, rather than at the next run of the periodic task."""
+    voice_file_audit_sync_request(user=request.user)
+    messages.success(request, _("The provider is being asked about the voice files in review; their states change "
+                                "here as its answers arrive."))
+    return redirect("notifications:voice_file_list")
+
+
 @permission_required("notifications.view_voicefile", raise_exception=True)
 def voice_file_audio(request, pk: int):
     """The recording for the page's player, served to permitted users only, a part at a time as the player seeks."""
@@ -336,4 +348,5 @@ urlpatterns += [
     path("register/caller-numbers/<int:pk>/action/", caller_number_transition, name="caller_number_transition"),
     path("register/qualifications/<int:pk>/licence/", qualification_licence, name="qualification_licence"),
     path("register/voice-files/<int:pk>/audio/", voice_file_audio, name="voice_file_audio"),
+    path("register/voice-files/sync/", voice_file_audit_sync_now, name="voice_file_audit_sync"),
 ]

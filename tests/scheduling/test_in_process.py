@@ -18,7 +18,7 @@ from .conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send"}
+TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "voice_file_audit_sync"}
 
 
 @pytest.fixture
@@ -28,6 +28,7 @@ def short_intervals(settings):
     settings.CALL_DISPATCH_WAKE_INTERVAL_SECONDS = 1
     settings.RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = 1
     settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = 1
+    settings.VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS = 1
 
 
 @pytest.fixture

@@ -139,8 +139,6 @@ def test_control_api_account_faults_and_calls(vms_simulator):
     ({"kind": "tts_template", "content": "您好${name}，请访问http网站。", "mode": "public", "template_kind": "notification"},
      "rejected"),
     ({"kind": "tts_template", "content": "您的订单${code}。", "mode": "public", "template_kind": "verification"}, "rejected"),
-    ({"kind": "voice_file", "name": "welcome"}, "approved"),
-    ({"kind": "voice_file", "name": "please reject me"}, "rejected"),
 ])
 def test_reviews_report_back(vms_simulator, collector, review, decision):
     callback = collector.url + "review/"
@@ -149,7 +147,24 @@ def test_reviews_report_back(vms_simulator, collector, review, decision):
     path, body, headers = collector.posts[0]
     assert body["decision"] == decision and body["ref"] == "42" and headers["X-Simulator-Key"] == "test-access-secret"
     if decision == "approved":
-        kind = "templates" if review["kind"] == "tts_template" else "voice_files"
-        assert body["code"] in [item["code"] for item in vms_simulator.account.snapshot()[kind]]
+        assert body["code"] in [item["code"] for item in vms_simulator.account.snapshot()["templates"]]
     else:
         assert body["reason"] and body["code"] == ""
+
+
+@pytest.mark.parametrize("name, state, reason", [
+    ("welcome", "AUDIT_STATE_PASS", ""),
+    ("please reject me", "AUDIT_STATE_NOT_PASS", "语音文件内容不符合规范"),
+])
+def test_an_uploaded_voice_file_gets_its_code_at_once_and_its_review_by_the_audit_query(vms_simulator, collector, name, state,
+                                                                                       reason):
+    answer = _control(vms_simulator, "POST", "reviews", json={"kind": "voice_file", "name": name, "ref": "7"})
+    assert answer.status_code == 202
+    code = answer.json()["data"]["voiceCode"]  # the upload API's answer shape
+    client = get_vms_client()
+    assert [(a.voice_code, a.provider_state) for a in client.query_voice_file_audit(voice_codes=[code])] == [
+        (code, "AUDIT_STATE_INIT")]
+    vms_simulator.drain()
+    [audit] = client.query_voice_file_audit(voice_codes=[code])
+    assert (audit.provider_state, audit.reject_info) == (state, reason)
+    assert collector.posts == []  # nothing is pushed back: the console asks

@@ -211,6 +211,10 @@ CALL_FOLLOW_UP_INTERVAL_SECONDS = env.int("CALL_FOLLOW_UP_INTERVAL_SECONDS", def
 CALL_DISPATCH_WAKE_INTERVAL_SECONDS = env.int("CALL_DISPATCH_WAKE_INTERVAL_SECONDS", default=30)
 RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_APPLY_INTERVAL_SECONDS", default=30)
 RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS", default=3600)
+# Voice files in review with a VoiceCode are asked about (QueryVoiceFileAuditInfo, 10 codes a request) this often, at
+# most VOICE_FILE_AUDIT_QPS requests a second (the provider publishes no QPS for this API: keep it modest).
+VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS = env.int("VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS", default=300)
+VOICE_FILE_AUDIT_QPS = env.float("VOICE_FILE_AUDIT_QPS", default=5.0)
 # With two `runcron` processes, the standby starts enqueuing at most this long after the leader died.
 CRON_LEADER_SECONDS = env.int("CRON_LEADER_SECONDS", default=15)
 

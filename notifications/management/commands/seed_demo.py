@@ -20,6 +20,7 @@ from notifications.audio import inspect_voice_upload
 from notifications.management.commands import seed_calls
 from notifications.models import CallerNumber, CallRecord, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
 from notifications.roles import MANAGERS, OPERATORS
+from notifications.rules.company_clock import company_today
 from notifications.rules.identifiers import credit_code_check_char
 from notifications.rules.templates import extract_variables
 from notifications.services import provider_sync
@@ -185,7 +186,8 @@ class Command(BaseCommand):
                     "status": status,
                     "monthly_rent": Decimal("50.00"),
                     "purchased_on": date(2026, 1, 1),
-                    "expires_on": date(2027, 1, 1),
+                    # A year from today, so the demo numbers stay dialable (a number past its expiry date is refused).
+                    "expires_on": company_today() + timedelta(days=365),
                     "created_by": users["operator"],
                 },
             )
