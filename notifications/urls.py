@@ -1,7 +1,19 @@
 """Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from .views import audit, blocked_numbers, calls, campaigns, dialing, health, history, receipts, register, simulator_link
+from .views import (
+    audit,
+    blocked_numbers,
+    calls,
+    campaigns,
+    dialing,
+    health,
+    history,
+    receipts,
+    register,
+    simulator_link,
+    usage,
+)
 from .views.home import home
 
 app_name = "notifications"
@@ -15,6 +27,7 @@ urlpatterns = [
     *calls.urlpatterns,
     *receipts.urlpatterns,
     *history.urlpatterns,
+    *usage.urlpatterns,
     *simulator_link.urlpatterns,
     *health.urlpatterns,
     *audit.urlpatterns,
