@@ -1,4 +1,5 @@
-"""Call history at scale: the call log, the dashboard, the detail page, the admin changelist and the CSV export.
+"""Call history at scale: the call log, the dashboard, the Usage page, the detail page, the admin changelist and the CSV
+export.
 
     .venv/bin/python bench/history.py --engine sqlite   [--count 1000000] [--repeat 15] [--only pages|export]
     .venv/bin/python bench/history.py --engine postgres [--count 1000000] [--pg postgres://postgres@127.0.0.1:5432/va_bench_history]
@@ -15,6 +16,7 @@ import resource
 import statistics
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +67,9 @@ def main() -> None:
         call_command("seed_calls", count=args.count - present)
     total = CallRecord.objects.count()
     print(f"{connection.vendor}: {total:,} calls; {cpu_reference()}")
+    billed = bill_everything()
+    if billed:
+        print(f"billed {billed:,} calls (a contract's notification price entered first); daily figures rebuilt")
 
     def user(name, group=None, superuser=False):
         account = User.objects.filter(username=name).first() or User.objects.create_user(name, is_staff=superuser, is_superuser=superuser)
@@ -93,6 +98,9 @@ def main() -> None:
         ("call log, ours, failed, 7 days", operator, reverse("notifications:call_record_list"),
          {"placed": "ours", "status": "failed", "range": "7d"}),
         ("dashboard, 30 days", manager, reverse("notifications:home"), {"range": "30d"}),
+        ("usage, this month", manager, reverse("notifications:usage"), {}),
+        ("usage, last month's CSV", manager, reverse("notifications:usage_csv"),
+         {"month": f"{(date.today().replace(day=1) - timedelta(days=1)):%Y-%m}"}),
         ("call detail", operator, reverse("notifications:call_record_detail", args=[sample.pk]), {}),
         ("admin changelist", root, reverse("admin:notifications_callrecord_changelist"), {}),
         ("admin changelist, placed elsewhere", root, reverse("admin:notifications_callrecord_changelist"),
@@ -139,6 +147,27 @@ def main() -> None:
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     print(f"CSV export: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, peak memory growth {growth:.1f} MB"
           + (f", helper processes at most {helpers:.1f} MB each" if helpers else ""))
+
+
+def bill_everything() -> int:
+    """Bill the seeded calls as the follow-up would, all of them, and recount the days: the Usage page reads the daily
+    figures, which then carry costs. Nothing to do on a database billed before."""
+    from decimal import Decimal
+
+    from notifications.models import PriceRule
+    from notifications.services.stats import daily_stats_rebuild
+    from notifications.services.usage import calls_bill
+
+    PriceRule.objects.get_or_create(mode="public", kind="notification", effective_from=date(2020, 1, 1),
+                                    defaults={"unit": PriceRule.Unit.MINUTE, "unit_price": Decimal("0.0500")})
+    PriceRule.objects.get_or_create(mode="dedicated", kind="notification", effective_from=date(2020, 1, 1),
+                                    defaults={"unit": PriceRule.Unit.MINUTE, "unit_price": Decimal("0.0700")})
+    total = 0
+    while billed := calls_bill(batches=1000):
+        total += billed
+    if total:
+        daily_stats_rebuild()
+    return total
 
 
 def cpu_reference() -> str:
