@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from notifications.models import AuditEntry, CallerNumber, CallRecord, DailyCallStat, PriceRule, Purpose
@@ -132,6 +133,10 @@ def usage_figures(*, first: date, last: date, today: date | None = None) -> dict
                           .order_by("-cost", "requested_by__username")),
     }
     month_first, month_last = month_bounds(today)
+    # The months of the year before this one, for the per-month table (its own range, whatever the chosen month).
+    year_first = (month_first - timedelta(days=366)).replace(day=1)
+    by["by_month"] = list(DailyCallStat.objects.filter(day__gte=year_first, day__lte=today)
+                          .annotate(month=TruncMonth("day")).values("month").annotate(**_sums()).order_by("-month"))
     previous_first, previous_last = month_bounds(month_first - timedelta(days=1))
     month = _summed(DailyCallStat.objects.filter(day__gte=month_first, day__lte=today))
     previous = _summed(DailyCallStat.objects.filter(day__gte=previous_first, day__lte=previous_last))

@@ -34,6 +34,8 @@ def test_managers_see_the_months_cost_and_operators_do_not(client, manager, oper
     page = client.get("/usage/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-figure="month_cost">¥0.15<' in page
     assert "3 billed minutes" in page
+    months = page.split('id="va-usage-months"')[1].split("</table>")[0]
+    assert f'?month={timezone.localdate():%Y-%m}' in months and "¥0.15" in months
     assert "Voice notification prices are set by your contract" not in page  # a notification price is entered
     client.force_login(operator)
     assert client.get("/usage/").status_code == 403
