@@ -43,6 +43,8 @@ _JOBS = {
     "receipt_inbox_apply": (jobs.receipt_inbox_periodic_job, 1800),
     "receipt_inbox_prune": (jobs.receipt_inbox_prune_job, 3600),
     "campaign_send": (jobs.campaign_send_job, 300),
+    # Each notification waits at most ALERTS_DELIVERY_TIMEOUT_SECONDS, a batch of them a few minutes at worst.
+    "alerts_check": (jobs.alerts_check_job, 900),
 }
 PERIODIC_TASKS = tuple(
     PeriodicTask(name, job, EXPECTED_TASKS[name].interval_setting, job_timeout=timeout) for name, (job, timeout) in _JOBS.items()

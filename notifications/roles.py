@@ -24,6 +24,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_auditentry",  # the audit log page
         # Campaigns: approve another person's campaign, pause or cancel any.
         "view_campaign", "view_campaignrow", "approve_campaign", "change_campaign",
+        # Alerts: the rules and the alerts they open.
+        "view_alertrule", "add_alertrule", "change_alertrule", "view_alert", "change_alert",
     ],
 }
 

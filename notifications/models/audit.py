@@ -46,6 +46,11 @@ class AuditEntry(models.Model):
         CAMPAIGN_PAUSED = "campaign_paused", _("Campaign paused")
         CAMPAIGN_RESUMED = "campaign_resumed", _("Campaign resumed")
         CAMPAIGN_CANCELLED = "campaign_cancelled", _("Campaign cancelled")
+        # Alerts
+        ALERT_RULE_CREATED = "alert_rule_created", _("Alert rule added")
+        ALERT_RULE_CHANGED = "alert_rule_changed", _("Alert rule changed")
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+        ALERT_RESOLVED = "alert_resolved", _("Alert resolved")
 
     # SET_NULL and a copy of the name: deleting a user must neither be blocked by nor erase their trail.
     user = models.ForeignKey(
