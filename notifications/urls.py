@@ -1,7 +1,7 @@
 """Console URLs (namespace `notifications`): each area keeps its own list in its views module."""
 from django.urls import path
 
-from .views import audit, calls, campaigns, dialing, health, history, receipts, register, simulator_link
+from .views import alerts, audit, calls, campaigns, dialing, health, history, receipts, register, simulator_link
 from .views.home import home
 
 app_name = "notifications"
@@ -17,4 +17,5 @@ urlpatterns = [
     *simulator_link.urlpatterns,
     *health.urlpatterns,
     *audit.urlpatterns,
+    *alerts.urlpatterns,
 ]
