@@ -13,8 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from notifications.forms.alerts import AlertRuleForm, mask_secret
 from notifications.models import Alert, AlertRule
 from notifications.services.alert_kinds import kind_label
-from notifications.services.alerts import alert_acknowledge, alert_list, alert_resolve, alert_rule_save, alert_rule_snapshot
-from notifications.services.alerts import alert_state_counts, open_alert_count
+from notifications.services.alerts import (
+    alert_acknowledge,
+    alert_list,
+    alert_resolve,
+    alert_rule_save,
+    alert_rule_snapshot,
+    alert_state_counts,
+    open_alert_count,
+)
 
 RULES_PERMISSION = "notifications.change_alertrule"
 VIEW_PERMISSION = "notifications.view_alert"
