@@ -154,7 +154,7 @@ def alerts_check(*, now: datetime | None = None) -> AlertsCheckSummary:
 
 def _apply_findings(rule: AlertRule, findings, now: datetime) -> tuple[int, int]:
     found = {finding.subject_key: finding for finding in findings}
-    current = {alert.subject_key: alert for alert in Alert.objects.filter(rule=rule, resolved_at__isnull=True)}
+    current = _open_alerts(rule)
     opened = resolved = 0
     for key, finding in found.items():
         alert = current.get(key)
@@ -177,6 +177,10 @@ def _apply_findings(rule: AlertRule, findings, now: datetime) -> tuple[int, int]
                 _resolve(alert, user=None, now=now)
             resolved += 1
     return opened, resolved
+
+
+def _open_alerts(rule: AlertRule) -> dict[str, Alert]:
+    return {alert.subject_key: alert for alert in Alert.objects.filter(rule=rule, resolved_at__isnull=True)}
 
 
 def _channels(rule: AlertRule) -> list[str]:
