@@ -109,6 +109,11 @@ class AlertRuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind = KINDS.get(data.get("kind") or "")
+        # Only the chosen kind's thresholds count: whatever the others' fields hold is ignored, errors too.
+        for other, _label, names in self.kind_fields:
+            if kind is None or other != kind.key:
+                for name in names:
+                    self._errors.pop(name, None)
         if kind is not None:
             params = {}
             for param in kind.params:
