@@ -28,6 +28,7 @@ def short_intervals(settings):
     settings.CALL_DISPATCH_WAKE_INTERVAL_SECONDS = 1
     settings.RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = 1
     settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = 1
+    settings.ALERTS_CHECK_INTERVAL_SECONDS = 1
 
 
 @pytest.fixture
