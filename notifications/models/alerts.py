@@ -113,6 +113,10 @@ class AlertEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.channel}".strip()
 
+    @property
+    def channel_label(self) -> str:
+        return str(AlertDelivery.Channel(self.channel).label) if self.channel in AlertDelivery.Channel.values else self.channel
+
 
 class AlertDelivery(models.Model):
     """Telling people about one alert on one channel: tried by the periodic check, a few times, then given up."""
