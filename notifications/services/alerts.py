@@ -114,8 +114,11 @@ def alert_resolve(*, alert_id: int, user) -> Alert | None:
 
 
 def _resolve(alert: Alert, *, user, now: datetime) -> None:
+    # Conditional: a manager and the check resolving it at the same moment write one resolution, not two.
+    if not Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(state=Alert.State.RESOLVED, resolved_at=now,
+                                                                             resolved_by=user):
+        return
     alert.state, alert.resolved_at, alert.resolved_by = Alert.State.RESOLVED, now, user
-    alert.save(update_fields=["state", "resolved_at", "resolved_by"])
     kind = AlertEvent.Kind.RESOLVED if user is not None else AlertEvent.Kind.RESOLVED_AUTOMATICALLY
     AlertEvent.objects.create(alert=alert, kind=kind, user=user, at=now)
     # Nobody needs to hear about an alert that is over.

@@ -27,6 +27,7 @@ RULES_PERMISSION = "notifications.change_alertrule"
 VIEW_PERMISSION = "notifications.view_alert"
 ACT_PERMISSION = "notifications.change_alert"
 PAGE_SIZE = 50
+REFRESH_SECONDS = 30  # how often the Alerts page asks for its counts
 
 
 @require_GET
@@ -85,7 +86,7 @@ def alerts_page(request):
     page = Paginator(alert_list(state=state), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/alerts_page.html", {
         "page": page, "alerts": page.object_list, "state": state, "states": Alert.State.choices, "counts": alert_state_counts(),
-        "recent_days": settings.ALERTS_RECENT_DAYS,
+        "recent_days": settings.ALERTS_RECENT_DAYS, "refresh_seconds": REFRESH_SECONDS,
     })
 
 

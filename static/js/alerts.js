@@ -1,4 +1,4 @@
-// Alerts: the page refreshes its counts (and the top bar's) every half minute; the rule form shows only the
+// Alerts: the page refreshes its counts (and the top bar's) every half minute or so; the rule form shows only the
 // thresholds of the chosen kind. Without scripts the page is whole and every fieldset stays visible.
 (function () {
   "use strict";
@@ -13,6 +13,7 @@
   }
   var root = document.getElementById("va-alerts");
   if (!root) { return; }
+  var every = Math.max(parseInt(root.dataset.refreshSeconds, 10) || 30, 1) * 1000;
   function setCount(element, value) {
     if (element.firstChild) { element.firstChild.nodeValue = String(value); }
   }
@@ -23,10 +24,13 @@
         document.querySelectorAll("[data-va-alerts-state]").forEach(function (badge) {
           setCount(badge, data.by_state[badge.dataset.vaAlertsState] || 0);
         });
-        document.querySelectorAll("[data-va-alerts-count]").forEach(function (badge) { setCount(badge, data.open); });
+        document.querySelectorAll("[data-va-alerts-count]").forEach(function (badge) {
+          setCount(badge, data.open);
+          badge.hidden = !data.open;
+        });
       })
       .catch(function () { /* the counts shown stay until the next try */ })
-      .then(function () { window.setTimeout(poll, 30000); });
+      .then(function () { window.setTimeout(poll, every); });
   }
-  window.setTimeout(poll, 30000);
+  window.setTimeout(poll, every);
 }());

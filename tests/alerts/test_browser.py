@@ -1,9 +1,13 @@
 """The Alerts page in headless Chromium, in Chinese then English: badge, page, acknowledge, resolve, a new rule."""
-import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from datetime import timedelta
 
-from notifications.models import Alert, AlertRule, CallRecord
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from notifications.models import Alert, AlertRule, CallerNumber, CallRecord
 from notifications.services.alerts import alerts_check
 from tests.accessibility.conftest import axe_violations
 from tests.browser.conftest import browser, login_as, menu_link, next_page, switch_language  # noqa: F401
@@ -15,7 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 RED, YELLOW, GREEN = "rgba(220, 53, 69, 1)", "rgba(255, 193, 7, 1)", "rgba(25, 135, 84, 1)"
 
 
-def test_a_manager_works_through_an_alert_in_both_languages(browser, live_server, login_as, manager, make_call):  # noqa: F811
+def test_a_manager_works_through_an_alert_in_both_languages(browser, live_server, login_as, manager, make_call,  # noqa: F811
+                                                            qualification, monkeypatch):
+    monkeypatch.setattr("notifications.views.alerts.REFRESH_SECONDS", 1)
     make_rule("backlog", name="队列积压", params={"source": "queue", "minutes": 10})
     make_call(CallRecord.Status.QUEUED, created=at(minutes=-20))
     alerts_check(now=NOW)
@@ -35,6 +41,19 @@ def test_a_manager_works_through_an_alert_in_both_languages(browser, live_server
     state = card.find_element(By.CSS_SELECTOR, "h2 .badge")
     assert state.value_of_css_property("background-color") == RED
     assert axe_violations(browser) == []
+
+    # Another alert opens while the page is shown: its counts follow without a reload.
+    browser.execute_script("window.vaSamePage = true")
+    make_rule("expiry", name="号码续费提醒", params={"days": 30})
+    CallerNumber.objects.create(number="057188880001", qualification=qualification, status=CallerNumber.Status.ACTIVE,
+                                expires_on=timezone.localdate(NOW) + timedelta(days=7))
+    alerts_check(now=NOW)
+    WebDriverWait(browser, 10).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, '[data-va-alerts-state="open"]').text == "2"
+        and b.find_element(By.CSS_SELECTOR, ".nav-link.dropdown-toggle [data-va-alerts-count]").text.startswith("2"))
+    assert browser.execute_script("return window.vaSamePage === true")
+    AlertRule.objects.filter(name="号码续费提醒").delete()
+    cache.clear()  # the top bar's count is shared a few seconds
 
     switch_language(browser, "en")
     card = browser.find_element(By.CSS_SELECTOR, f'[aria-labelledby="alert-{alert.pk}-title"]')
