@@ -8,7 +8,7 @@ from notifications.forms.alerts import AlertRuleForm, mask_secret
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = st.from_regex(r"[a-z][a-z0-9.]{0,10}@[a-z]{1,8}\.(com|cn|net)", fullmatch=True)
+ADDRESS = st.from_regex(r"[a-z][a-z0-9]{0,10}(\.[a-z0-9]{1,5})?@[a-z]{1,8}\.(com|cn|net)", fullmatch=True)
 
 
 def form(**overrides) -> AlertRuleForm:
