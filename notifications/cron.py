@@ -44,6 +44,8 @@ _JOBS = {
     "receipt_inbox_prune": (jobs.receipt_inbox_prune_job, 3600),
     "campaign_send": (jobs.campaign_send_job, 300),
     "voice_file_audit_sync": (jobs.voice_file_audit_sync_job, 600),
+    # Each notification waits at most ALERTS_DELIVERY_TIMEOUT_SECONDS, a batch of them a few minutes at worst.
+    "alerts_check": (jobs.alerts_check_job, 900),
 }
 PERIODIC_TASKS = tuple(
     PeriodicTask(name, job, EXPECTED_TASKS[name].interval_setting, job_timeout=timeout) for name, (job, timeout) in _JOBS.items()

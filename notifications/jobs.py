@@ -113,6 +113,14 @@ def receipt_inbox_prune_job():
                                    interval=settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS, requested_at=_requested_at()))
 
 
+def alerts_check_job():
+    """Check every active alert rule, open and resolve alerts, and send the notifications due."""
+    from notifications.services.alerts import alerts_check
+
+    return _text(periodic_task_run("alerts_check", alerts_check, interval=settings.ALERTS_CHECK_INTERVAL_SECONDS,
+                                   requested_at=_requested_at()))
+
+
 def campaign_send_job():
     """The campaign sender: tick every second while campaigns send, then hand over (one sender at a time: the lock)."""
     from notifications.services.campaign_send import RUN_SECONDS, campaign_send_run

@@ -26,6 +26,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_campaign", "view_campaignrow", "approve_campaign", "change_campaign",
         # Usage and cost: the Usage page and the price list it bills by.
         "view_usage", "view_pricerule", "add_pricerule",
+        # Alerts: the rules and the alerts they open.
+        "view_alertrule", "add_alertrule", "change_alertrule", "view_alert", "change_alert",
     ],
 }
 

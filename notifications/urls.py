@@ -2,6 +2,7 @@
 from django.urls import path
 
 from .views import (
+    alerts,
     audit,
     blocked_numbers,
     calls,
@@ -31,4 +32,5 @@ urlpatterns = [
     *simulator_link.urlpatterns,
     *health.urlpatterns,
     *audit.urlpatterns,
+    *alerts.urlpatterns,
 ]

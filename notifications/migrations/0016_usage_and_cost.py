@@ -26,7 +26,7 @@ def published_prices(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0014_template_lineage'),
+        ('notifications', '0015_alerts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditentry',
             name='action',
-            field=models.CharField(choices=[('review_decision', 'Review decision'), ('number_transition', 'Number state change'), ('dial', 'Test call placed'), ('export', 'Call export'), ('full_number_view', 'Full number viewed'), ('full_number_search', 'Search by a full number'), ('blocked_number_added', 'Number blocked'), ('blocked_number_removed', 'Number unblocked'), ('blocked_number_changed', 'Block changed'), ('blocked_numbers_imported', 'Do-not-call list imported'), ('settings_change', 'Settings changed'), ('receipt_replay', 'Receipt replayed'), ('sign_in', 'Signed in'), ('sign_in_failed', 'Sign-in refused'), ('lockout', 'Sign-in locked'), ('unlock', 'Sign-in unlocked'), ('two_factor_enrolled', 'Two-factor sign-in set up'), ('two_factor_reset', 'Two-factor sign-in reset'), ('user_invited', 'User invited'), ('user_activated', 'User activated'), ('user_deactivated', 'User deactivated'), ('user_role_changed', 'Role changed'), ('password_changed', 'Password set'), ('password_reset_requested', 'Password reset asked for'), ('campaign_created', 'Campaign created'), ('campaign_submitted', 'Campaign sent for approval'), ('campaign_approved', 'Campaign approved'), ('campaign_rejected', 'Campaign sent back'), ('campaign_paused', 'Campaign paused'), ('campaign_resumed', 'Campaign resumed'), ('campaign_cancelled', 'Campaign cancelled'), ('price_added', 'Price entered')], max_length=32, verbose_name='action'),
+            field=models.CharField(choices=[('review_decision', 'Review decision'), ('number_transition', 'Number state change'), ('dial', 'Test call placed'), ('export', 'Call export'), ('full_number_view', 'Full number viewed'), ('full_number_search', 'Search by a full number'), ('blocked_number_added', 'Number blocked'), ('blocked_number_removed', 'Number unblocked'), ('blocked_number_changed', 'Block changed'), ('blocked_numbers_imported', 'Do-not-call list imported'), ('settings_change', 'Settings changed'), ('receipt_replay', 'Receipt replayed'), ('sign_in', 'Signed in'), ('sign_in_failed', 'Sign-in refused'), ('lockout', 'Sign-in locked'), ('unlock', 'Sign-in unlocked'), ('two_factor_enrolled', 'Two-factor sign-in set up'), ('two_factor_reset', 'Two-factor sign-in reset'), ('user_invited', 'User invited'), ('user_activated', 'User activated'), ('user_deactivated', 'User deactivated'), ('user_role_changed', 'Role changed'), ('password_changed', 'Password set'), ('password_reset_requested', 'Password reset asked for'), ('campaign_created', 'Campaign created'), ('campaign_submitted', 'Campaign sent for approval'), ('campaign_approved', 'Campaign approved'), ('campaign_rejected', 'Campaign sent back'), ('campaign_paused', 'Campaign paused'), ('campaign_resumed', 'Campaign resumed'), ('campaign_cancelled', 'Campaign cancelled'), ('price_added', 'Price entered'), ('alert_rule_created', 'Alert rule added'), ('alert_rule_changed', 'Alert rule changed'), ('alert_acknowledged', 'Alert acknowledged'), ('alert_resolved', 'Alert resolved')], max_length=32, verbose_name='action'),
         ),
         migrations.AddIndex(
             model_name='callrecord',

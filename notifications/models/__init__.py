@@ -1,5 +1,6 @@
 """VoiceAdmin models, one module per entity group."""
 
+from .alerts import Alert, AlertDelivery, AlertEvent, AlertRule
 from .audit import AuditEntry
 from .calls import BlockedNumber, CallEvent, CallRecord
 from .campaigns import Campaign, CampaignRow
@@ -11,6 +12,10 @@ from .register import CallerNumber, Qualification, TtsTemplate, VoiceFile
 from .usage import PriceRule
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertEvent",
+    "AlertRule",
     "AuditEntry",
     "BlockedNumber",
     "CallEvent",

@@ -50,6 +50,11 @@ class AuditEntry(models.Model):
         CAMPAIGN_CANCELLED = "campaign_cancelled", _("Campaign cancelled")
         # Usage and cost
         PRICE_ADDED = "price_added", _("Price entered")
+        # Alerts
+        ALERT_RULE_CREATED = "alert_rule_created", _("Alert rule added")
+        ALERT_RULE_CHANGED = "alert_rule_changed", _("Alert rule changed")
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+        ALERT_RESOLVED = "alert_resolved", _("Alert resolved")
 
     # SET_NULL and a copy of the name: deleting a user must neither be blocked by nor erase their trail.
     user = models.ForeignKey(

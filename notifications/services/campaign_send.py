@@ -207,7 +207,7 @@ def _finish_done(now: datetime) -> int:
 
 # ----- sending -----
 
-def _due_rows(campaign_id: int, now: datetime):
+def campaign_rows_due(campaign_id: int, now: datetime):
     return CampaignRow.objects.filter(
         Q(state=RowState.WAITING, next_attempt_at__isnull=True) | Q(state__in=DUE_STATES, next_attempt_at__lte=now),
         campaign_id=campaign_id,
@@ -216,7 +216,7 @@ def _due_rows(campaign_id: int, now: datetime):
 
 def _wanted(campaign: Campaign, now: datetime) -> int:
     """How many calls the campaign could use this second: its rate cap, or fewer when fewer rows are due."""
-    return len(_due_rows(campaign.pk, now).values_list("pk", flat=True)[:campaign.rate_cap])
+    return len(campaign_rows_due(campaign.pk, now).values_list("pk", flat=True)[:campaign.rate_cap])
 
 
 @dataclass

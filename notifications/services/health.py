@@ -64,6 +64,7 @@ EXPECTED_TASKS: dict[str, TaskSpec] = {
     "voice_file_audit_sync": TaskSpec(
         gettext_lazy("Voice file review sync"), "VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS", 300, essential=False, affects_calls=False
     ),
+    "alerts_check": TaskSpec(gettext_lazy("Alerts check"), "ALERTS_CHECK_INTERVAL_SECONDS", 60, affects_calls=False),
 }
 
 
@@ -133,7 +134,7 @@ def health_report(*, scheduler_running: bool = False, now: datetime | None = Non
     now = now or timezone.now()
     runs = {run.name: run for run in PeriodicRun.objects.all()}
     checks = [_task_check(name, runs.get(name), now) for name in [*EXPECTED_TASKS, *sorted(set(runs) - set(EXPECTED_TASKS))]]
-    calls = _call_figures(now)
+    calls = call_figures(now)
     checks += [_queued_check(calls, now), _sending_check(calls, now), _unknown_check(calls, now)]
     checks += _receipt_checks(calls, now)
     if settings.REDIS_URL:
@@ -224,16 +225,16 @@ def _task_check(name: str, run: PeriodicRun | None, now: datetime) -> Check:
 
 # ----- calls -----
 
-_WAITING_FOR_RECEIPT = (CallRecord.Status.ACCEPTED, CallRecord.Status.RINGING, CallRecord.Status.ANSWERED)
+WAITING_FOR_RECEIPT = (CallRecord.Status.ACCEPTED, CallRecord.Status.RINGING, CallRecord.Status.ANSWERED)
 
 
-def _call_figures(now: datetime) -> dict[str, Any]:
+def call_figures(now: datetime) -> dict[str, Any]:
     """Every call figure in one query over the open statuses (an IN list, so the (status, created_at) index serves it)."""
     status = CallRecord.Status
     due = Q(status=status.QUEUED) & (Q(dispatch_after__isnull=True) | Q(dispatch_after__lte=now))
     silence_cutoff = now - timedelta(minutes=settings.HEALTH_RECEIPT_SILENCE_MINUTES)
-    waiting = Q(status__in=_WAITING_FOR_RECEIPT, placed_elsewhere=False, sent_at__lt=silence_cutoff)
-    return CallRecord.objects.filter(status__in=[status.QUEUED, status.SENDING, status.UNKNOWN, *_WAITING_FOR_RECEIPT]).aggregate(
+    waiting = Q(status__in=WAITING_FOR_RECEIPT, placed_elsewhere=False, sent_at__lt=silence_cutoff)
+    return CallRecord.objects.filter(status__in=[status.QUEUED, status.SENDING, status.UNKNOWN, *WAITING_FOR_RECEIPT]).aggregate(
         queued=Count("id", filter=Q(status=status.QUEUED)),
         queued_due=Count("id", filter=due),
         # A call retried with backoff has waited since its "not before" time, not since it was created.
@@ -312,12 +313,19 @@ def _unknown_check(calls: dict, now: datetime) -> Check:
 
 # ----- receipts -----
 
+def inbox_pending() -> dict[str, Any]:
+    """The receipt pushes not applied yet: their number and when the oldest arrived."""
+    return ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).aggregate(count=Count("id"), oldest=Min("received_at"))
+
+
+def last_receipt_at() -> datetime | None:
+    # Newest first on the received_at index: an aggregate over the whole inbox would read 90 days of it.
+    return ReceiptDelivery.objects.order_by("-received_at").values_list("received_at", flat=True).first()
+
+
 def _receipt_checks(calls: dict, now: datetime) -> list[Check]:
-    pending = ReceiptDelivery.objects.filter(state=ReceiptDelivery.State.PENDING).aggregate(
-        count=Count("id"), oldest=Min("received_at")
-    )
-    # Its own query, newest first on the received_at index: an aggregate over the whole inbox would read 90 days of it.
-    last = ReceiptDelivery.objects.order_by("-received_at").values_list("received_at", flat=True).first()
+    pending = inbox_pending()
+    last = last_receipt_at()
 
     age = _age(pending["oldest"], now)
     state = _level(age, settings.HEALTH_INBOX_WARNING_SECONDS, settings.HEALTH_INBOX_CRITICAL_SECONDS)

@@ -18,7 +18,8 @@ from .conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "voice_file_audit_sync"}
+TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "voice_file_audit_sync",
+         "alerts_check"}
 
 
 @pytest.fixture
@@ -29,6 +30,7 @@ def short_intervals(settings):
     settings.RECEIPT_INBOX_APPLY_INTERVAL_SECONDS = 1
     settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = 1
     settings.VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS = 1
+    settings.ALERTS_CHECK_INTERVAL_SECONDS = 1
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from .conftest import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send"}
+TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "alerts_check"}
 
 
 def run_counts() -> dict[str, int]:

@@ -215,6 +215,14 @@ RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = env.int("RECEIPT_INBOX_PRUNE_INTERVAL_SEC
 # most VOICE_FILE_AUDIT_QPS requests a second (the provider publishes no QPS for this API: keep it modest).
 VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS = env.int("VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS", default=300)
 VOICE_FILE_AUDIT_QPS = env.float("VOICE_FILE_AUDIT_QPS", default=5.0)
+# Alerts (notifications/cron.py `alerts_check`): how often the rules are checked, and how a notification is sent:
+# each try of a mail or a chat robot webhook waits at most ALERTS_DELIVERY_TIMEOUT_SECONDS, a failed one is tried again
+# ALERTS_DELIVERY_RETRY_SECONDS later (by the next check at the earliest), up to ALERTS_DELIVERY_ATTEMPTS tries.
+ALERTS_CHECK_INTERVAL_SECONDS = env.int("ALERTS_CHECK_INTERVAL_SECONDS", default=60)
+ALERTS_DELIVERY_TIMEOUT_SECONDS = env.float("ALERTS_DELIVERY_TIMEOUT_SECONDS", default=5)
+ALERTS_DELIVERY_ATTEMPTS = env.int("ALERTS_DELIVERY_ATTEMPTS", default=3)
+ALERTS_DELIVERY_RETRY_SECONDS = env.int("ALERTS_DELIVERY_RETRY_SECONDS", default=60)
+ALERTS_RECENT_DAYS = env.int("ALERTS_RECENT_DAYS", default=7)  # resolved alerts the Alerts page still lists
 # With two `runcron` processes, the standby starts enqueuing at most this long after the leader died.
 CRON_LEADER_SECONDS = env.int("CRON_LEADER_SECONDS", default=15)
 
