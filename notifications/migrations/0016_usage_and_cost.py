@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='callrecord',
-            index=models.Index(condition=models.Q(('billed_at__isnull', True)), fields=['created_at'], name='callrecord_unbilled_idx'),
+            index=models.Index(condition=models.Q(('billed_at__isnull', True)), fields=['created_at', 'id'], name='callrecord_unbilled_idx'),
         ),
         migrations.AddField(
             model_name='pricerule',

@@ -170,7 +170,7 @@ class CallRecord(models.Model):
             models.Index(fields=["campaign", "created_at", "id"], name="callrecord_campaign_idx"),
             models.Index(fields=["campaign_row", "created_at"], name="callrecord_campaign_row_idx"),
             # The calls still to bill (in flight, or ended since the last billing run): few, whatever the table's size.
-            models.Index(fields=["created_at"], condition=Q(billed_at__isnull=True), name="callrecord_unbilled_idx"),
+            models.Index(fields=["created_at", "id"], condition=Q(billed_at__isnull=True), name="callrecord_unbilled_idx"),
         ]
 
     def __str__(self) -> str:

@@ -287,3 +287,37 @@ register(AlertKind(
     params=(Param("minutes", gettext_lazy("No call sent for (minutes)"), 10, minimum=1, maximum=1440),),
     evaluate=_stalled, describe=_stalled_text,
 ))
+
+
+# ----- spend above a budget -----
+
+def _spend(params: dict, rule, now: datetime) -> list[Finding]:
+    """Today's or this month's estimated cost (the daily figures the Usage page reads) above the budget."""
+    from notifications.services.usage import spent
+
+    today = timezone.localdate(now)
+    first = today if params["period"] == "day" else today.replace(day=1)
+    cost = spent(first=first, last=today)
+    if cost <= params["budget"]:
+        return []
+    subject = f"{params['period']}:{first.isoformat()}"  # a new day or month is a new alert; the last one resolves
+    return [Finding(subject, first.isoformat(), {"period": params["period"], "first": first.isoformat(),
+                                                  "spent": f"{cost:.2f}", "budget": params["budget"]})]
+
+
+def _spend_text(details: dict) -> str:
+    if details["period"] == "day":
+        return _("Estimated spend on %(first)s is ¥%(spent)s, above the day's budget of ¥%(budget)d.") % details
+    return _("Estimated spend this month (from %(first)s) is ¥%(spent)s, above the month's budget of ¥%(budget)d.") % details
+
+
+register(AlertKind(
+    key="spend", label=gettext_lazy("Spend above a budget"),
+    params=(
+        Param("period", gettext_lazy("Budget for"), "month", choices=(
+            ("day", gettext_lazy("today")), ("month", gettext_lazy("this month")))),
+        Param("budget", gettext_lazy("Budget (yuan)"), 1000, minimum=1, maximum=100_000_000,
+              help_text=gettext_lazy("Estimated cost of the calls placed in the period, by the price list (Usage).")),
+    ),
+    evaluate=_spend, describe=_spend_text,
+))

@@ -23,6 +23,15 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
+def english():
+    """The alerts' descriptions are read in English here (the console's default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def alerts_settings(settings):
     settings.REDIS_URL = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -221,3 +221,46 @@ def test_a_switched_off_rule_is_not_checked(make_call):
     make_call(Status.QUEUED, created=at(minutes=-20))
     assert alerts_check(now=NOW).rules == 0
     assert not Alert.objects.exists()
+
+
+# ----- spend above a budget -----
+
+def _priced_calls(make_call, n: int, *, created) -> None:
+    """n answered calls of 3 started minutes each at ¥1 a minute: ¥3 apiece once billed and counted."""
+    from decimal import Decimal
+
+    from notifications.models import PriceRule
+    from notifications.services.usage import calls_bill
+
+    PriceRule.objects.get_or_create(mode="public", kind="notification", effective_from=(NOW - timedelta(days=400)).date(),
+                                    defaults={"unit": PriceRule.Unit.MINUTE, "unit_price": Decimal("1")})
+    for _index in range(n):
+        make_call(Status.COMPLETED, outcome=Outcome.LISTENED, duration=150, created=created)
+    calls_bill(now=NOW)
+
+
+def test_spend_above_the_days_budget_fires_for_that_day_and_a_new_day_resolves_it(make_call):
+    rule = make_rule("spend", params={"period": "day", "budget": 5})
+    _priced_calls(make_call, 1, created=at(hours=-1))
+    assert alerts_check(now=NOW).opened == 0  # ¥3 of ¥5
+    _priced_calls(make_call, 1, created=at(minutes=-5))
+    first = alerts_check(now=NOW)
+    assert first.opened == 1
+    [alert] = open_alerts(rule)
+    assert describe("spend", alert.details) == "Estimated spend on 2026-03-10 is ¥6.00, above the day's budget of ¥5."
+    assert alerts_check(now=NOW + timedelta(minutes=1)).opened == 0
+    tomorrow = datetime_at_midnight_after(NOW)  # the next local day has spent nothing yet
+    done = alerts_check(now=tomorrow)
+    assert done.resolved == 1 and open_alerts(rule) == []
+
+
+def test_spend_above_the_months_budget(make_call):
+    rule = make_rule("spend", params={"period": "month", "budget": 10})
+    _priced_calls(make_call, 4, created=at(days=-5))  # ¥12 this month (10 March: the 5th is in it)
+    alerts_check(now=NOW)
+    [alert] = open_alerts(rule)
+    assert alert.details["spent"] == "12.00" and alert.details["first"] == "2026-03-01"
+
+
+def datetime_at_midnight_after(moment):
+    return (moment + timedelta(days=1)).replace(hour=0, minute=0, second=1, microsecond=0)
