@@ -83,13 +83,16 @@ class QualificationForm(KeepFileHintMixin, forms.ModelForm):
 
     class Meta:
         model = Qualification
-        fields = ["company_name", "credit_code", "legal_representative", "contact_name", "contact_phone", "purpose", "licence"]
+        fields = ["company_name", "credit_code", "legal_representative", "contact_name", "contact_phone", "purpose", "expires_on",
+                  "licence"]
         help_texts = {
+            "expires_on": _("Optional: the last day the qualification is valid. Alert rules can warn before it."),
             "credit_code": _("18 characters as printed on the business licence (统一社会信用代码); lower case is accepted."),
             "contact_phone": _("Mainland mobile or landline with area code."),
             "licence": _("A scan of the business licence: JPEG, PNG or PDF, at most 5 MB."),
         }
-        widgets = {"licence": forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})}
+        widgets = {"licence": forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+                   "expires_on": CalendarDateInput()}
         error_messages = {"credit_code": {"unique": _("A qualification with this credit code is already registered.")}}
 
     def clean_credit_code(self):

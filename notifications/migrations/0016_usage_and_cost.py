@@ -1,5 +1,6 @@
 """Usage and cost: the price list (with the published verification-code prices), each call's billing, and the daily
-figures' cost columns and campaign / person breakdown; managers get the Usage page and the price list."""
+figures' cost columns and campaign / person breakdown; managers get the Usage page and the price list. Qualifications
+get the day they are valid until, which the expiry alerts watch."""
 import datetime
 from decimal import Decimal
 
@@ -121,6 +122,11 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='pricerule',
             constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='pricerule_price_not_negative'),
+        ),
+        migrations.AddField(
+            model_name='qualification',
+            name='expires_on',
+            field=models.DateField(blank=True, null=True, verbose_name='valid until'),
         ),
         migrations.RunPython(published_prices, migrations.RunPython.noop),
         migrations.RunPython(sync_role_groups, migrations.RunPython.noop),

@@ -76,6 +76,8 @@ class Qualification(Reviewed):
     licence = models.FileField(_("business licence"), upload_to="licences/%Y/%m/", blank=True)
     purpose = models.CharField(_("number purpose"), max_length=16, choices=Purpose.choices, default=Purpose.NOTIFICATION)
     provider_name = models.CharField(_("name at the provider"), max_length=100, blank=True)
+    # The last day the qualification is valid (the licence's or the provider's term): watched by the expiry alerts.
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

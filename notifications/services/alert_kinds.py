@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from notifications.models import CallerNumber, CallRecord, Campaign, CampaignRow, TtsTemplate, VoiceFile
+from notifications.models import CallerNumber, CallRecord, Campaign, CampaignRow, Qualification, TtsTemplate, VoiceFile
 from notifications.models.choices import ReviewStatus
 from notifications.services.campaign_send import DUE_STATES, campaign_quiet_until
 from notifications.services.health import WAITING_FOR_RECEIPT, call_figures, duration_text, inbox_pending, last_receipt_at
@@ -207,12 +207,24 @@ def _expiry(params: dict, rule, now: datetime) -> list[Finding]:
     numbers = CallerNumber.objects.filter(expires_on__isnull=False, expires_on__lte=horizon).exclude(
         status=CallerNumber.Status.RELEASED).order_by("expires_on", "number")
     # Caller numbers are the account's own: every role sees them whole.
-    return [Finding(f"number:{number.pk}", number.number, {
+    findings = [Finding(f"number:{number.pk}", number.number, {
         "number": number.number, "expires_on": number.expires_on.isoformat(), "days_left": (number.expires_on - today).days,
         "days": params["days"]}) for number in numbers]
+    qualifications = Qualification.objects.filter(expires_on__isnull=False, expires_on__lte=horizon).exclude(
+        status=ReviewStatus.REJECTED).order_by("expires_on", "company_name")
+    findings += [Finding(f"qualification:{item.pk}", item.company_name, {
+        "qualification": item.company_name, "expires_on": item.expires_on.isoformat(),
+        "days_left": (item.expires_on - today).days, "days": params["days"]}) for item in qualifications]
+    return findings
 
 
 def _expiry_text(details: dict) -> str:
+    if "qualification" in details:
+        if details["days_left"] < 0:
+            return _("The qualification of %(name)s expired on %(date)s.") % {
+                "name": details["qualification"], "date": details["expires_on"]}
+        return _("The qualification of %(name)s expires on %(date)s, in %(days)d days.") % {
+            "name": details["qualification"], "date": details["expires_on"], "days": details["days_left"]}
     if details["days_left"] < 0:
         return _("Caller number %(number)s expired on %(date)s.") % {"number": details["number"], "date": details["expires_on"]}
     return _("Caller number %(number)s expires on %(date)s, in %(days)d days.") % {
@@ -220,7 +232,7 @@ def _expiry_text(details: dict) -> str:
 
 
 register(AlertKind(
-    key="expiry", label=gettext_lazy("Caller number expiring"),
+    key="expiry", label=gettext_lazy("Caller number or qualification expiring"),
     params=(Param("days", gettext_lazy("Expiring within (days)"), 30, minimum=1, maximum=365,
                   help_text=gettext_lazy("30 and 7 are the usual.")),),
     evaluate=_expiry, describe=_expiry_text,

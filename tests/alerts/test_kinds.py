@@ -166,6 +166,22 @@ def test_a_seven_day_rule_ignores_a_number_a_month_away(qualification):
     assert alerts_check(now=NOW).opened == 0
 
 
+def test_a_qualification_expiring_within_the_days_is_its_own_alert_and_renewing_it_resolves_it(qualification):
+    rule = make_rule("expiry", params={"days": 7})
+    today = timezone.localdate(NOW)
+    qualification.expires_on = today + timedelta(days=5)
+    qualification.save()
+
+    def renew():
+        qualification.expires_on = today + timedelta(days=365)
+        qualification.save()
+
+    [alert] = assert_fires_once_then_resolves(rule, clear=renew)
+    assert alert.subject_key == f"qualification:{qualification.pk}"
+    assert describe("expiry", alert.details) == (
+        f"The qualification of {qualification.company_name} expires on {today + timedelta(days=5)}, in 5 days.")
+
+
 # ----- rejected -----
 
 def test_rejections_since_the_rule_was_created(qualification, template):

@@ -59,12 +59,15 @@ def test_operator_creates_a_qualification_with_a_licence_that_only_signed_in_use
             "contact_name": "李四",
             "contact_phone": "138 0013 8000",
             "purpose": "notification",
+            "expires_on": "2030-06-30",
             "licence": upload("licence.png", png_bytes(), "image/png"),
         },
     )
     assert response.status_code == 302, response.context["form"].errors
     qualification = Qualification.objects.get()
     assert (qualification.credit_code, qualification.contact_phone) == ("91350100M000100Y43", "13800138000")
+    assert str(qualification.expires_on) == "2030-06-30"
+    assert "2030-06-30" in client.get(reverse("notifications:qualification_detail", args=[qualification.pk])).content.decode()
     assert qualification.created_by == operator
     licence_url = reverse("notifications:qualification_licence", args=[qualification.pk])
     assert client.get(licence_url)["Content-Type"] == "image/png"
