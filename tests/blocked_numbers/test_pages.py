@@ -153,9 +153,16 @@ def test_the_call_page_links_to_its_numbers_page(client, operator, notice):
 def test_the_calls_are_found_through_the_callee_index():
     sql, params = calls_to("13900001230").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        if connection.vendor == "postgresql":
+            # A nearly empty table is read whole whatever its indexes: with that ruled out, the plan shows what serves.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row) for row in cursor.fetchall())
-    assert "callrecord_callee_idx" in plan and "SCAN" not in plan.replace("SCAN CONSTANT", "")
+    assert "callrecord_callee_idx" in plan, plan
+    if connection.vendor == "sqlite":
+        assert "SCAN" not in plan.replace("SCAN CONSTANT", ""), plan
 
 
 def test_anonymous_users_are_sent_to_sign_in(client, blocks, notice):

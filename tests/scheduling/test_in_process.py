@@ -14,12 +14,10 @@ from notifications.services.receipt_inbox import InboxSummary
 from notifications.work import InProcessScheduler
 from tests.dialing.conftest import queued_call
 
-from .conftest import wait_for
+from .conftest import TASKS, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "voice_file_audit_sync",
-         "alerts_check"}
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ from django.utils import timezone
 from notifications.models import CallEvent, CallRecord, PeriodicRun
 from tests.dialing.conftest import queued_call
 
-from .conftest import wait_for
+from .conftest import TASKS, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send", "alerts_check"}
 
 
 def run_counts() -> dict[str, int]:
