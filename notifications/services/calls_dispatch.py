@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -34,8 +35,11 @@ def _retry_delay(attempt: int, hint: float | None) -> float:
     return min(RETRY_MAX_SECONDS, max(hint or 0.0, RETRY_BASE_SECONDS * 2 ** (attempt - 1)))
 
 
-def _send(record: CallRecord):
-    """The provider's answer for one call, or the error it raised (run in a thread: no database access here)."""
+def _send(record: CallRecord, pace=None):
+    """The provider's answer for one call, or the error it raised (run in a thread: no database access here).
+
+    `pace`, when given, is called just before the request and may wait (the campaign sender's window on the provider's
+    QPS); the moment it lets the request go becomes the record's sent_at (the claim stamped an earlier one)."""
     client = get_vms_client()
     common = {
         "called_number": record.called_number,
@@ -45,6 +49,9 @@ def _send(record: CallRecord):
         "volume": record.volume,
         "speed": record.speed,
     }
+    if pace is not None:
+        pace(record)
+        record.sent_at = timezone.now()
     try:
         if record.api == CallRecord.Api.TTS:
             return client.single_call_by_tts(tts_code=record.tts_template.tts_code, tts_params=record.params, **common)
@@ -96,7 +103,7 @@ def call_record_dispatch(*, call_record_id: int) -> None:
         _dispatch_claimed([call_record_id])
 
 
-def _dispatch_claimed(ids: list[int]) -> None:
+def _dispatch_claimed(ids: list[int], *, pace=None) -> None:
     """Send calls already claimed (`sending`), side by side, outside any transaction; the answers decide what follows.
 
     DESIGN §3 step 3: accepted calls record their CallId, refusals fail, throttling retries later, and an unclear
@@ -106,7 +113,8 @@ def _dispatch_claimed(ids: list[int]) -> None:
         return
     records = list(CallRecord.objects.select_related("tts_template", "voice_file", "caller_number").filter(pk__in=ids)
                    .order_by("created_at", "id"))
-    answers = [_send(records[0])] if len(records) == 1 else list(_send_pool().map(_send, records))
+    send = partial(_send, pace=pace)
+    answers = [send(records[0])] if len(records) == 1 else list(_send_pool().map(send, records))
     accepted = []
     for record, answer in zip(records, answers, strict=True):
         if isinstance(answer, VmsThrottled):
@@ -133,7 +141,7 @@ def _dispatch_accepted(accepted: list) -> None:
     with transaction.atomic():
         rows_update(CallRecord, [
             {"id": record.pk, "call_id": placed.call_id, "request_id": placed.request_id[:64], "api_code": "OK",
-             "api_message": "", "updated_at": now}
+             "api_message": "", "sent_at": record.sent_at, "updated_at": now}
             for record, placed in accepted
         ])
         # A receipt matched by OutId may already have moved a call on; only a call still in flight becomes "accepted".

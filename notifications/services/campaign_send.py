@@ -16,10 +16,15 @@ A tick (`campaign_send_tick`, once a wall-clock second while anything is sending
    same transaction that marks the rows `calling`; each slice then only stamps its calls' sent_at and hands them to a
    thread of the sender's own pool, which sends them with the dispatcher's send code. A tick starting late in its
    second spreads its allowance over the slices it has left (`slice_quota`); a tick running past its second sends what
-   it claimed at once, counted (by sent_at) in the second it goes out, and the next tick starts at once. A call is
-   never sent twice: a worker killed after the claim leaves `sending` records (up to a second's calls), which the
-   follow-up settles as outcome unknown without redialling. The reconcile runs in a pool thread meanwhile: it only
-   touches `calling` rows, the claim only due ones.
+   it claimed at once, and the next tick starts at once. A call is never sent twice: a worker killed after the claim
+   leaves `sending` records (up to a second's calls), which the follow-up settles as outcome unknown without
+   redialling. The reconcile runs in a pool thread meanwhile: it only touches `calling` rows, the claim only due ones.
+5. The window (`SendWindow`): each request waits, just before it leaves, until fewer than the budget left in the
+   last second (and a guard), whatever that second's alignment. The provider counts requests as they arrive, in a
+   window of its own that is not ours; slices budgeted per aligned second could still meet there (a slice answered
+   slowly at the end of one second, the next second's first slice). The window is what makes "never above the budget"
+   hold; the per-second budget only shares it fairly. What the window has let out this second, and what it still
+   holds, is what the next tick counts as used.
 
 Only one sender runs at a time: the periodic task `campaign_send` (notifications/cron.py) runs `campaign_send_run`
 under the periodic tasks' lock (Redis with workers, the process's own in the embedded console).
@@ -28,6 +33,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -58,6 +64,8 @@ RECONCILE_BATCH = 5000
 # Cancelled campaigns keep being reconciled this long after they ended: their last calls are still being settled.
 CANCELLED_RECONCILE = timedelta(days=2)
 DISPATCH_THREADS = 6  # slices being sent at once (each through the dispatcher's pool) while the next ones wait
+# The window's span beyond one second: requests reach the provider a little after they leave, and not all equally late.
+WINDOW_GUARD_SECONDS = 0.02
 
 State = Campaign.State
 RowState = CampaignRow.State
@@ -292,9 +300,60 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
-def _send_claimed(ids: list[int]) -> None:
+class SendWindow:
+    """At most `limit` requests leave in any `span` seconds (a sliding window: the provider's own may be aligned
+    anywhere). `take` is called by each send thread just before its request and waits while the window is full.
+
+    Wall-clock times, so a run can be seeded with the sent_at of the calls a run before it sent (only one sender runs
+    at a time, but the next run may start in another worker process while the last second's calls are still fresh).
+    """
+
+    def __init__(self, limit: int, *, span: float = 1.0 + WINDOW_GUARD_SECONDS, seed=()):
+        self.limit = max(0, limit)
+        self.span = span
+        self._lock = threading.Lock()
+        self._left = deque(maxlen=max(1, self.limit))  # (time, campaign id) of the latest requests, oldest first
+        self._pending: Counter = Counter()  # calls handed to the send threads, not yet let out, by campaign
+        for moment, key in sorted(seed, key=lambda item: item[0])[-self.limit:] if self.limit else ():
+            self._left.append((moment, key))
+
+    @classmethod
+    def for_run(cls) -> "SendWindow":
+        limit = campaign_budget()
+        span = 1.0 + WINDOW_GUARD_SECONDS
+        since = timezone.now() - timedelta(seconds=span)
+        seed = (CallRecord.objects.filter(campaign__isnull=False, sent_at__gte=since).order_by("-sent_at")
+                .values_list("sent_at", "campaign_id")[:max(1, limit)])
+        return cls(limit, span=span, seed=[(moment.timestamp(), key) for moment, key in seed])
+
+    def hand(self, counts: dict) -> None:
+        with self._lock:
+            self._pending.update(counts)
+
+    def take(self, record) -> None:
+        key = record.campaign_id
+        with self._lock:  # held while waiting: the threads behind wait for the same slot anyway
+            while len(self._left) >= self.limit > 0:
+                wait = self._left[0][0] + self.span - time.time()
+                if wait <= 0:
+                    break
+                time.sleep(min(wait, self.span))
+            self._left.append((time.time(), key))
+            if self._pending[key] > 0:
+                self._pending[key] -= 1
+
+    def load(self, since: datetime) -> Counter:
+        """Requests let out since `since`, and those handed but still held, by campaign."""
+        start = since.timestamp()
+        with self._lock:
+            used = Counter(key for moment, key in self._left if moment >= start)
+            used.update({key: n for key, n in self._pending.items() if n > 0})
+        return used
+
+
+def _send_claimed(ids: list[int], window: SendWindow | None) -> None:
     """A slice's calls, sent from a pool thread (its database connection stays open for the run's next slices)."""
-    _dispatch_claimed(ids)
+    _dispatch_claimed(ids, pace=window.take if window is not None else None)
 
 
 def _close_connection(barrier: threading.Barrier) -> None:
@@ -309,11 +368,13 @@ class _SendPool:
     """The sender's own threads: each sends one slice (itself through the dispatcher's send code) while the tick goes
     on to the next slice. One per run; `close` closes the connections its threads opened."""
 
-    def __init__(self):
+    def __init__(self, window: SendWindow | None = None):
         self.executor = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="campaign-send")
+        self.window = window if window is not None else SendWindow.for_run()
 
-    def submit(self, ids):
-        return self.executor.submit(_send_claimed, ids)
+    def submit(self, ids, counts: dict):
+        self.window.hand(counts)
+        return self.executor.submit(_send_claimed, ids, self.window)
 
     def close(self) -> None:
         barrier = threading.Barrier(DISPATCH_THREADS)
@@ -347,7 +408,7 @@ def campaign_send_tick(now: datetime | None = None, *, in_flight: list | None = 
     """One second of the sender (see the module's docstring). With `now` given (tests, a frozen clock) every slice
     runs at once and the calls are sent before it returns; otherwise the slices follow the wall clock, and the sends
     still going when the second ends are left in `in_flight` (futures) when it is given, so the next second starts
-    on time (and counts those still going as sent in it), or waited for. `pool`: the run's send threads (a tick
+    on time (the run's window counts those it has not let out yet), or waited for. `pool`: the run's send threads (a tick
     alone makes its own and closes their connections)."""
     frozen = now is not None
     clock = (lambda: now) if frozen else timezone.now
@@ -365,7 +426,7 @@ def campaign_send_tick(now: datetime | None = None, *, in_flight: list | None = 
             # Rows settling (`calling` → done/retry_wait) never meet the rows claimed below (waiting/retry_wait due
             # now): the reconcile runs in a pool thread of its own while this one claims and sends.
             reconciling = pool.executor.submit(_reconcile_in_thread, started)
-        _tick_send(summary, clock, frozen, second, pool, futures, in_flight or [])
+        _tick_send(summary, clock, frozen, second, pool, futures)
         if reconciling is not None:
             summary.reconciled = reconciling.result()
             if summary.reconciled:
@@ -389,7 +450,7 @@ def _reconcile_in_thread(now: datetime) -> int:
     return campaign_reconcile(now=now)
 
 
-def _tick_send(summary: TickSummary, clock, frozen: bool, second: datetime, pool, futures: list, earlier: list) -> None:
+def _tick_send(summary: TickSummary, clock, frozen: bool, second: datetime, pool, futures: list) -> None:
     started = clock()
     summary.started = _start_due(started)
     summary.finished = _finish_done(started)
@@ -397,16 +458,14 @@ def _tick_send(summary: TickSummary, clock, frozen: bool, second: datetime, pool
     campaigns = list(Campaign.objects.filter(state=State.SENDING).select_related("tts_template", "voice_file")
                      .prefetch_related("caller_numbers").order_by("pk"))
     awake = [campaign for campaign in campaigns if campaign_quiet_until(campaign, started) is None]
-    # Calls already sent in this second (a tick that overlapped this one, a run that just ended, the last slice of a
-    # late tick) count too: by sent_at, the moment each slice was handed to the provider.
-    used = dict(CallRecord.objects.filter(campaign__isnull=False, sent_at__gte=second,
-                                          sent_at__lt=second + timedelta(seconds=1))
-                .values_list("campaign_id").annotate(n=Count("id")).values_list("campaign_id", "n"))
-    # Slices of an earlier second still being sent reach the provider in this one: counted here too.
-    for future in earlier:
-        if not future.done() and future.sent_second < second:
-            for key, count in future.counts.items():
-                used[key] = used.get(key, 0) + count
+    # Calls already sent in this second count (a run that just ended, the last slice of a late tick: by sent_at), and
+    # so does what this run's window let out since the second began or still holds (slices of the second before
+    # that the provider has not answered yet).
+    used = Counter(dict(CallRecord.objects.filter(campaign__isnull=False, sent_at__gte=second,
+                                                  sent_at__lt=second + timedelta(seconds=1))
+                        .values_list("campaign_id").annotate(n=Count("id")).values_list("campaign_id", "n")))
+    if pool is not None:
+        used |= pool.window.load(second)  # the larger of the two, campaign by campaign
     wants = {campaign.pk: max(0, min(_wanted(campaign, started), campaign.rate_cap - used.get(campaign.pk, 0)))
              for campaign in awake}
     share = budget_share(campaign_budget() - sum(used.values()), wants)
@@ -468,11 +527,8 @@ def _tick_send(summary: TickSummary, clock, frozen: bool, second: datetime, pool
             _dispatch_claimed(batch)
             continue
         # sent_at: when the slice goes out (its rows may have been claimed a few slices earlier).
-        moment = timezone.now()
-        CallRecord.objects.filter(pk__in=batch, status=CallRecord.Status.SENDING).update(sent_at=moment)
-        future = pool.submit(batch)
-        future.counts, future.sent_second = counts, moment.replace(microsecond=0)
-        futures.append(future)
+        CallRecord.objects.filter(pk__in=batch, status=CallRecord.Status.SENDING).update(sent_at=timezone.now())
+        futures.append(pool.submit(batch, counts))
         if late:
             break
 

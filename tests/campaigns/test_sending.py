@@ -6,11 +6,13 @@ Ticks get `now=` (a frozen clock): every slice of the second runs at once and th
 """
 import itertools
 import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import close_old_connections
+from django.utils import timezone
 
 from notifications.models import AuditEntry, BlockedNumber, CallerNumber, CallRecord, Campaign, CampaignRow, Mode, ReviewStatus
 from notifications.services import campaign_send
@@ -456,3 +458,45 @@ def test_on_the_wall_clock_each_second_keeps_to_the_budget_spread_over_its_slice
     per_slice = Counter((moment.replace(microsecond=0), moment.microsecond // 100_000) for moment in moments)
     assert max(per_slice.values()) <= 9  # each slice's share is 2 (ceil(18 / 10))
     assert len({call["OutId"] for call in vms_simulator.calls}) == len(moments)
+
+
+# ----- the window on the provider's QPS -----
+
+def test_the_window_holds_a_request_until_the_oldest_of_the_last_limit_is_a_span_old():
+    from types import SimpleNamespace
+
+    window = campaign_send.SendWindow(3, span=0.3)
+    record = SimpleNamespace(campaign_id=7)
+    window.hand({7: 4})
+    started = time.time()
+    for _request in range(3):
+        window.take(record)
+    assert time.time() - started < 0.3  # room for three: none waited
+    assert window.load(timezone.now() - timedelta(seconds=1)) == {7: 4}  # three let out, one still held
+    window.take(record)
+    assert time.time() - started >= 0.3  # the fourth waited for the first to leave the window
+    assert window.load(timezone.now() - timedelta(seconds=0.2)) == {7: 1}  # the fourth let out just now, none held
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_new_run_counts_the_calls_the_run_before_it_sent_in_the_last_second(vms_simulator, operator, settings):
+    """Runs hand over every few seconds, maybe to another worker process. The calls the last one sent at the end of a
+    second are in the next run's window: its first calls wait for them to be a second old, although the aligned second
+    they fell in is over (with per-second budgets alone, both seconds' calls would reach the provider within one)."""
+    settings.VMS_ACCOUNT_QPS = 10  # 9 campaign calls a second
+    campaign = published(vms_simulator, make_sending_campaign(operator, numbers(9, start=500), rate_cap=1000))
+    earlier = make_sending_campaign(operator, [])
+    now = timezone.now()
+    time.sleep(max(0.0, 0.9 - now.microsecond / 1_000_000))  # the last tenth of a second
+    previous = timezone.now()
+    CallRecord.objects.bulk_create([
+        CallRecord(api=CallRecord.Api.TTS, mode=Mode.PUBLIC, tts_template=earlier.tts_template, campaign=earlier,
+                   called_number=f"1370000{index:04d}", out_id=f"earlier{index}", status=CallRecord.Status.ACCEPTED,
+                   sent_at=previous, created_at=previous)
+        for index in range(9)
+    ])
+    time.sleep(max(0.0, 1 - timezone.now().microsecond / 1_000_000))  # the next second begins
+    campaign_send.campaign_send_run(seconds=0.5)
+    arrived = sorted(call["accepted_at"] for call in vms_simulator.calls)
+    assert len(arrived) == 9 and campaign.rows.filter(state=RowState.CALLING).count() == 9
+    assert arrived[0] >= previous + timedelta(seconds=1)
