@@ -32,7 +32,7 @@ def _masked_row(row: CampaignRow) -> CampaignRow:
     """In memory only, for pages that show the row (nothing is saved from them), as the call record admin masks."""
     deferred = row.get_deferred_fields()
     for name, mask in (("called_number", number_mask), ("raw_number", text_mask), ("params", payload_mask),
-                       ("refusal_message", text_mask)):
+                       ("refusal_messages", payload_mask)):
         if name not in deferred:
             setattr(row, name, mask(getattr(row, name)))
     return row

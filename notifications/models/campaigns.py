@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.texts import in_language
+
 from .register import CallerNumber, TtsTemplate, VoiceFile
 
 
@@ -130,7 +132,8 @@ class CampaignRow(models.Model):
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.WAITING)
     refusal_code = models.CharField(_("refusal reason"), max_length=32, blank=True)
-    refusal_message = models.CharField(_("refusal"), max_length=300, blank=True)
+    # {language code: why the row is refused}, written in every language of the console (notifications.texts)
+    refusal_messages = models.JSONField(_("refusal"), default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt not before"), null=True, blank=True)
     last_call = models.ForeignKey(
@@ -156,3 +159,8 @@ class CampaignRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}#{self.row_number}"
+
+    @property
+    def refusal_message(self) -> str:
+        """Why the row is refused, in the reader's language."""
+        return in_language(self.refusal_messages)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from notifications.aliyun import spec
 from notifications.models.choices import Mode, ReviewStatus
@@ -141,7 +141,7 @@ def flow_control_error(*, previous_calls: list[datetime], now: datetime) -> Vali
     wait = limit.free_at - now
     minutes = max(1, -(-int(wait.total_seconds()) // 60))
     return ValidationError(
-        _flow_control_message(limit.window.length, minutes), code="flow_control",
+        _flow_control_message(limit.window.length), code="flow_control",
         params={"count": limit.count, "allowed": limit.window.permits, "minutes": minutes},
     )
 
@@ -158,28 +158,29 @@ def flow_control_day_error(*, previous_calls: list[datetime], now: datetime) -> 
         return None
     minutes = max(1, -(-int((in_window[-permits] + length - now).total_seconds()) // 60))
     return ValidationError(
-        _flow_control_message(length, minutes), code="flow_control",
+        _flow_control_message(length), code="flow_control",
         params={"count": len(in_window), "allowed": permits, "minutes": minutes},
     )
 
 
-def _flow_control_message(window: timedelta, minutes: int) -> str:
+def _flow_control_message(window: timedelta):
+    # Lazy, its plural chosen by params["minutes"]: a campaign keeps the message in every language.
     if window <= timedelta(minutes=1):
-        return ngettext(
+        return ngettext_lazy(
             "This number was called less than a minute ago; the provider allows one call a minute. Try again in %(minutes)d minute.",
             "This number was called less than a minute ago; the provider allows one call a minute. Try again in %(minutes)d minutes.",
-            minutes,
+            "minutes",
         )
     if window <= timedelta(hours=1):
-        return ngettext(
+        return ngettext_lazy(
             "This number was called %(count)d times in the last hour; the provider allows %(allowed)d. Try again in %(minutes)d minute.",
             "This number was called %(count)d times in the last hour; the provider allows %(allowed)d. Try again in %(minutes)d minutes.",
-            minutes,
+            "minutes",
         )
-    return ngettext(
+    return ngettext_lazy(
         "This number was called %(count)d times in the last 24 hours; the provider allows %(allowed)d. Try again in %(minutes)d minute.",
         "This number was called %(count)d times in the last 24 hours; the provider allows %(allowed)d. Try again in %(minutes)d minutes.",
-        minutes,
+        "minutes",
     )
 
 

@@ -26,7 +26,7 @@ from notifications.models import AuditEntry, BlockedNumber, CallRecord
 from notifications.rules.identifiers import normalize_mainland_number, number_from_spreadsheet_cell
 from notifications.services.audit import audit_record, audit_record_many
 from notifications.services.campaign_files import CampaignFileError, guess_mapping, header_key, read_table
-from notifications.services.campaign_report import formula_safe
+from notifications.services.exports import formula_safe
 from notifications.services.numbers import number_mask, text_mask, user_sees_full_numbers
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.models import BlockedNumber, CallerNumber, CallRecord, Campaign, CampaignRow, Purpose, Qualification
 from notifications.rules import dialing as rules
@@ -25,14 +25,16 @@ from notifications.rules.identifiers import number_from_spreadsheet_cell
 from notifications.rules.templates import render_preview
 from notifications.services.calls_create import _resource_errors, previous_calls_by_number
 from notifications.services.campaign_files import UTF8, guess_mapping, read_table
-from notifications.services.exports import FormulaSafe
+from notifications.services.exports import formula_safe
+from notifications.texts import in_each_language, in_language
 
 # Rows per batch: its numbers go into one IN (...) query, under SQLite's 999 variables.
 BATCH = 900
 FIRST_ERRORS = 20
 # A new list or a new check may be made until sending starts; after approval it sends the campaign back to checking.
 LOADABLE = (Campaign.State.DRAFT, Campaign.State.CHECKED, Campaign.State.AWAITING_APPROVAL, Campaign.State.SCHEDULED)
-_MESSAGE_LENGTH = CampaignRow._meta.get_field("refusal_message").max_length
+# A refusal as stored, in each language: the rows of a long list are shown and exported, not read as essays.
+MESSAGE_LENGTH = 300
 _RAW_LENGTH = CampaignRow._meta.get_field("raw_number").max_length
 
 
@@ -187,11 +189,12 @@ def _clean_mapping(campaign: Campaign, mapping: dict) -> dict:
 class _Row:
     """One row as the check finds it (a CampaignRow's fields, without a model instance per row)."""
 
-    __slots__ = ("called_number", "number", "params", "raw", "refusal_code", "refusal_message", "state")
+    __slots__ = ("called_number", "number", "params", "raw", "refusal_code", "refusal_messages", "state")
 
     def __init__(self, number: int, raw: str, params: dict):
         self.number, self.raw, self.params = number, raw, params
-        self.called_number = self.refusal_code = self.refusal_message = ""
+        self.called_number = self.refusal_code = ""
+        self.refusal_messages = {}
         self.state = CampaignRow.State.WAITING
 
 
@@ -203,8 +206,8 @@ class _RowWriter:
     adapters. Every other column of CampaignRow gets its field's default, so a field added later is written too.
     """
 
-    SET = ("campaign", "row_number", "raw_number", "called_number", "params", "state", "refusal_code", "refusal_message",
-           "updated_at")
+    SET = ("campaign", "row_number", "raw_number", "called_number", "params", "state", "refusal_code",
+           "refusal_messages", "updated_at")
 
     def __init__(self, campaign: Campaign, *, now):
         meta = CampaignRow._meta
@@ -217,13 +220,17 @@ class _RowWriter:
         self.defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in others)
         self.campaign_id = campaign.pk
         self.updated_at = connection.ops.adapt_datetimefield_value(now)
-        self.encoder = meta.get_field("params").encoder
+        self.params_encoder = meta.get_field("params").encoder
+        self.messages_encoder = meta.get_field("refusal_messages").encoder
+        self.no_messages = connection.ops.adapt_json_value({}, self.messages_encoder)  # a valid row's, adapted once
 
     def write(self, rows: list[_Row]) -> None:
         json_value = connection.ops.adapt_json_value
         values = [(self.campaign_id, row.number, row.raw[:_RAW_LENGTH], row.called_number,
-                   json_value(row.params, self.encoder), row.state, row.refusal_code, row.refusal_message,
-                   self.updated_at, *self.defaults) for row in rows]
+                   json_value(row.params, self.params_encoder), row.state, row.refusal_code,
+                   json_value(row.refusal_messages, self.messages_encoder) if row.refusal_messages else self.no_messages,
+                   self.updated_at, *self.defaults)
+                  for row in rows]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # COPY, as the exports use it: executemany is a round trip per row, and one INSERT of the whole
@@ -270,13 +277,13 @@ class _Checker:
             if not problems:
                 if number in blocked:
                     problems.append(("blocked", self.callee_header, ValidationError(
-                        _("This number is on the do-not-call list."), code="blocked")))
+                        gettext_lazy("This number is on the do-not-call list."), code="blocked")))
                 elif error := rules.flow_control_day_error(previous_calls=history.get(number, []), now=self.start):
                     problems.append(("flow_control", self.callee_header, error))
                 elif number in self.seen:
                     problems.append(("duplicate", self.callee_header, ValidationError(
-                        _("This number is already in row %(row)d of the list: it is called once."), code="duplicate",
-                        params={"row": self.seen[number]})))
+                        gettext_lazy("This number is already in row %(row)d of the list: it is called once."),
+                        code="duplicate", params={"row": self.seen[number]})))
                 else:
                     self.seen[number] = row.number
             self._count(row, problems)
@@ -304,20 +311,28 @@ class _Checker:
             summary["valid"] += 1
             return
         code, header, error = problems[0]
-        message = _message(error)
         row.state = CampaignRow.State.REFUSED
         row.called_number = ""
         row.refusal_code = code[:32]
-        stored = _("%(column)s: %(message)s") % {"column": header, "message": message} if header else message
-        row.refusal_message = stored if len(stored) <= _MESSAGE_LENGTH else stored[:_MESSAGE_LENGTH - 1] + "…"
+        row.refusal_messages = refusal_messages(error, column=header)
         summary["refused"] += 1
         summary["by_reason"][row.refusal_code] = summary["by_reason"].get(row.refusal_code, 0) + 1
         if len(summary["first_errors"]) < FIRST_ERRORS:
-            summary["first_errors"].append({"row": row.number, "column": header or "", "message": message})
+            summary["first_errors"].append({"row": row.number, "column": header or "",
+                                            "message": in_each_language(lambda: _text(error))})
 
 
-def _message(error: ValidationError) -> str:
-    return str(error.message % error.params) if error.params else str(error.message)
+def _text(error: ValidationError) -> str:
+    return " ".join(error.messages)  # its messages are lazy: rendered in the language active now
+
+
+def refusal_messages(error: ValidationError, *, column: str | None = None) -> dict[str, str]:
+    """Why a row is refused, in each language (CampaignRow.refusal_messages), led by the column it is in, if any."""
+    def render():
+        message = _text(error)
+        return _("%(column)s: %(message)s") % {"column": column, "message": message} if column else message
+    return {code: text if len(text) <= MESSAGE_LENGTH else text[:MESSAGE_LENGTH - 1] + "…"
+            for code, text in in_each_language(render).items()}
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:
@@ -388,16 +403,23 @@ def campaign_preview(campaign: Campaign, mapping: dict, n: int = 5) -> list[dict
 
 
 def refused_rows_csv(campaign: Campaign) -> Iterator[str]:
-    """CSV of the refused rows (row, number as in the file, reason), formula-safe, with a BOM so Excel reads UTF-8."""
+    """CSV of the refused rows (row, number as in the file, reason in the reader's language), formula-safe, with a BOM
+    so Excel reads UTF-8."""
+    language = translation.get_language()  # now: the response is streamed after the request has ended
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([_("Row"), _("Number as in the file"), _("Reason")])
-    yield "\ufeff" + buffer.getvalue()
+    header = "\ufeff" + buffer.getvalue()
     rows = (CampaignRow.objects.filter(campaign=campaign, state=CampaignRow.State.REFUSED).order_by("row_number")
-            .annotate(raw_safe=FormulaSafe(F("raw_number")), reason_safe=FormulaSafe(F("refusal_message")))
-            .values_list("row_number", "raw_safe", "reason_safe"))
-    for batch in _batches(rows.iterator(chunk_size=2000), 2000):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(batch)
-        yield buffer.getvalue()
+            .values_list("row_number", "raw_number", "refusal_messages"))
+
+    def lines() -> Iterator[str]:
+        yield header
+        for batch in _batches(rows.iterator(chunk_size=2000), 2000):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows((number, formula_safe(raw), formula_safe(in_language(messages, language)))
+                             for number, raw, messages in batch)
+            yield buffer.getvalue()
+
+    return lines()

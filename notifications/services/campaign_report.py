@@ -10,22 +10,22 @@ cache so a request counts only the last minutes' calls.
 import csv
 import io
 import math
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from notifications.models import CallRecord, Campaign, CampaignRow
 from notifications.rules import quiet_hours
 from notifications.services.campaign_send import campaign_budget, campaign_quiet_until, campaign_quiet_window
-from notifications.services.exports import FORMULA_START, NUMBER_TEXT
+from notifications.services.exports import formula_safe
 from notifications.services.numbers import number_mask, text_mask, user_sees_full_numbers
+from notifications.texts import in_language
 
 RowState = CampaignRow.State
 Outcome = CallRecord.Outcome
@@ -228,13 +228,6 @@ def _outcome_label(outcome: str):
         return outcome
 
 
-def formula_safe(text: str) -> str:
-    """A cell a spreadsheet shows and never runs: the export's rule (exports.FORMULA_START), applied in Python."""
-    if re.match(FORMULA_START, text) and not re.match(NUMBER_TEXT, text):
-        return "'" + text
-    return text
-
-
 def campaign_rows_csv(campaign: Campaign, user) -> Iterator[str]:
     """Every row's final outcome as CSV (BOM first so Excel reads UTF-8): row, callee (masked unless the user sees full
     numbers), each parameter, attempts, state and outcome in the user's language, every text cell formula-safe."""
@@ -243,11 +236,12 @@ def campaign_rows_csv(campaign: Campaign, user) -> Iterator[str]:
     # Words are looked up now, in the request's language: the response is streamed after the request's language ends.
     states = {value: str(label) for value, label in RowState.choices}
     outcomes = {value: str(label) for value, label in Outcome.choices}
+    language = translation.get_language()
     header = [_("Row"), _("Callee"), *variables, _("Attempts"), _("State"), _("Outcome"), _("Outcome (code)"),
               _("Refusal")]
     rows = (CampaignRow.objects.filter(campaign=campaign).order_by("row_number")
             .values_list("row_number", "called_number", "raw_number", "params", "attempts", "state", "outcome",
-                         "refusal_message"))
+                         "refusal_messages"))
 
     def line(values: list) -> str:
         buffer = io.StringIO()
@@ -256,8 +250,9 @@ def campaign_rows_csv(campaign: Campaign, user) -> Iterator[str]:
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + line(header)
-        for row_number, called, raw, params, attempts, state, outcome, refusal in rows.iterator(chunk_size=CSV_BATCH):
+        for row_number, called, raw, params, attempts, state, outcome, refusals in rows.iterator(chunk_size=CSV_BATCH):
             number = called or raw
+            refusal = in_language(refusals, language)
             values = [str(params.get(name, "")) for name in variables] if isinstance(params, dict) else ["" for _v in variables]
             if masked:
                 number = number_mask(number) if called else text_mask(number)

@@ -53,6 +53,7 @@ from notifications.services.audit import audit_record
 from notifications.services.bulk import rows_update
 from notifications.services.calls_create import BatchEntry, call_records_create_batch
 from notifications.services.calls_dispatch import _dispatch_claimed  # the dispatcher's send code, for calls claimed here
+from notifications.services.campaign_check import refusal_messages
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ def _claim(sending: _Sending, count: int, now: datetime, summary: TickSummary) -
         ])
         rows_update(CampaignRow, [
             {"id": key, "state": RowState.REFUSED, "refusal_code": _error_code(error),
-             "refusal_message": _error_text(error)[:300], "updated_at": now}
+             "refusal_messages": refusal_messages(error), "updated_at": now}
             for key, error in result.refused.items()
         ])
     summary.deferred += len(result.deferred)

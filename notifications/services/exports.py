@@ -7,6 +7,7 @@ from spreadsheet formulas are computed in SQL on both.
 import csv
 import io
 import multiprocessing
+import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -77,6 +78,15 @@ UNQUOTED = {index for index, (_label, _field, kind) in enumerate(COLUMNS) if kin
 # a cell matching FORMULA_START always gives the text back. A whole or decimal number (-5, +3.5) is no formula: kept.
 FORMULA_START = "^'*[-=+@\t\r]"
 NUMBER_TEXT = "^[-+]?[0-9]+([.][0-9]+)?$"
+
+
+def formula_safe(text: str) -> str:
+    """The same rule applied in Python, to cells written one by one."""
+    if re.match(FORMULA_START, text) and not re.match(NUMBER_TEXT, text):
+        return "'" + text
+    return text
+
+
 # The first characters that may start one (tab, CR, ', +, -, =, @): a cheap test that spares most cells the rest.
 _RISKY_FIRST = "9, 13, 39, 43, 45, 61, 64"
 

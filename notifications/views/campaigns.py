@@ -30,6 +30,7 @@ from notifications.services import campaign_report as report
 from notifications.services.campaign_create import campaign_create
 from notifications.services.campaign_files import CampaignFileError
 from notifications.services.numbers import number_mask, payload_mask, text_mask, user_sees_full_numbers
+from notifications.texts import in_language
 
 State = Campaign.State
 PAGE_SIZE = 20
@@ -181,9 +182,9 @@ def reason_label(code: str):
 def _summary_shown(summary: dict, *, masked: bool) -> dict:
     if not summary:
         return {}
-    first_errors = summary.get("first_errors") or []
-    if masked:
-        first_errors = [{**error, "message": text_mask(str(error.get("message", "")))} for error in first_errors]
+    mask = text_mask if masked else str
+    first_errors = [{**error, "message": mask(in_language(error.get("message")))}
+                    for error in summary.get("first_errors") or []]
     reasons = [(code, reason_label(code), count)
                for code, count in sorted((summary.get("by_reason") or {}).items(), key=lambda item: -item[1])]
     return {**summary, "first_errors": first_errors, "reasons": reasons}
@@ -350,10 +351,9 @@ def campaign_row_detail(request, pk: int, row_number: int):
     full = user_sees_full_numbers(request.user)
     params = row.params if full else payload_mask(row.params)
     text = render_preview(campaign.tts_template.content, params) if campaign.tts_template else ""
-    if not full:
-        row.refusal_message = text_mask(row.refusal_message)  # in memory, for this page only
     return render(request, "notifications/campaigns/campaign_row_detail.html", {
         "campaign": campaign, "row": row, "calls": calls, "params": params, "text": text,
+        "refusal": row.refusal_message if full else text_mask(row.refusal_message),
         "raw_number": row.raw_number if full else text_mask(row.raw_number),
     })
 

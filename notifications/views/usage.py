@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from notifications.forms.usage import PriceRuleForm, UsageMonthForm
 from notifications.models import PriceRule
-from notifications.services.campaign_report import formula_safe
+from notifications.services.exports import formula_safe
 from notifications.services.stats import daily_stats_refresh_dirty
 from notifications.services.usage import month_bounds, price_rule_create, usage_figures
 from notifications.views.history.charts import bar_chart

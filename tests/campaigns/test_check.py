@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,15 +151,42 @@ def test_valid_rows_wait_and_refused_rows_say_why_with_row_and_column(operator, 
     assert summary["by_reason"] == {"number_invalid": 1, "number_shortened": 1, "number_required": 1,
                                     "param_required": 1, "param_link": 1, "duplicate": 2}
     errors = {error["row"]: error for error in summary["first_errors"]}
-    assert errors[4]["column"] == "手机号" and "shortened by Excel to 1.38E+10" in errors[4]["message"]
+    assert errors[4]["column"] == "手机号" and "shortened by Excel to 1.38E+10" in errors[4]["message"]["en"]
     assert errors[6]["column"] == "name"
-    assert "row 2" in errors[8]["message"]
+    assert "row 2" in errors[8]["message"]["en"]
     row = CampaignRow.objects.get(campaign=campaign, row_number=9)
     assert (row.called_number, row.raw_number, row.params) == ("01012345678", "1012345678", {"name": "北京", "order": "A8"})
     refused = CampaignRow.objects.get(campaign=campaign, row_number=6)
     assert refused.refusal_message.startswith("name: ") and refused.called_number == ""
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CHECKED and campaign.checked_at and campaign.check_summary == summary
+
+
+def test_refusals_are_kept_in_every_language_whoever_ran_the_check(operator, notice):
+    """A check run by someone reading Chinese reads in English for a manager who reads English, and back."""
+    for _n in range(20):
+        queued_call(notice, called_number="13900139009")
+    campaign = loaded(operator, [["1.38E+10", "王五", "A1"],
+                                 ["13900139000", "", "A2"],
+                                 ["13900139001", "张三", "A3"],
+                                 ["13900139001", "李四", "A4"],
+                                 ["13900139009", "赵六", "A5"]], template=notice)
+    with translation.override("zh-hans"):
+        summary = checked(campaign)
+    errors = {error["row"]: error["message"] for error in summary["first_errors"]}
+    assert "Excel 缩写成了 1.38E+10" in errors[2]["zh-hans"] and "shortened by Excel to 1.38E+10" in errors[2]["en"]
+    assert "in row 4 of the list" in errors[5]["en"] and "名单第 4 行" in errors[5]["zh-hans"]
+    # The day's flow control, its plural chosen per language from the same count of minutes.
+    assert "called 20 times in the last 24 hours" in errors[6]["en"] and "minutes." in errors[6]["en"]
+    assert "24 小时" in errors[6]["zh-hans"]
+    blank = CampaignRow.objects.get(campaign=campaign, row_number=3)
+    assert blank.refusal_messages["en"].startswith("name: ") and blank.refusal_messages["zh-hans"].startswith("name：")
+    with translation.override("en"):
+        assert blank.refusal_message.startswith("name: ")
+        assert "shortened by Excel" in "".join(refused_rows_csv(campaign))
+    with translation.override("zh-hans"):
+        assert blank.refusal_message.startswith("name：")
+        assert "Excel 缩写成了" in "".join(refused_rows_csv(campaign))
 
 
 def test_rows_written_by_the_check_have_every_other_field_at_its_default(operator, notice):
@@ -213,7 +240,7 @@ def test_a_callee_called_20_times_today_is_refused_but_19_is_not(operator, notic
     campaign = loaded(operator, [["13800138000", "a", "b"], ["13900139000", "a", "b"]], template=notice)
     summary = checked(campaign)
     assert rows_of(campaign) == {2: ("refused", "flow_control"), 3: ("waiting", "")}
-    assert "20 times in the last 24 hours" in summary["first_errors"][0]["message"]
+    assert "20 times in the last 24 hours" in summary["first_errors"][0]["message"]["en"]
 
 
 def test_a_call_a_minute_ago_only_delays_the_first_attempt(operator, notice):

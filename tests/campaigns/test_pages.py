@@ -52,7 +52,7 @@ def checked_campaign(user, **fields) -> Campaign:
         rows=[("13900001230", CampaignRow.State.WAITING, {}),
               ("13900001231", CampaignRow.State.WAITING, {}),
               ("12345", CampaignRow.State.REFUSED, {"refusal_code": "number_invalid",
-                                                    "refusal_message": "12345 is not a mainland number."})],
+                                                    "refusal_messages": {"en": "12345 is not a mainland number."}})],
         summary={"total": 3, "valid": 2, "refused": 1, "by_reason": {"number_invalid": 1},
                  "first_errors": [{"row": 4, "column": "手机号", "message": "12345 is not a mainland number."}]},
         **fields,
@@ -244,6 +244,24 @@ def test_checking_every_row_shows_the_summary_with_refused_rows(client, operator
     assert "Download the refused rows (CSV)" in text and "Send for approval" in text
     assert any(error["row"] == 4 for error in page.context["summary"]["first_errors"])
     assert "Not a number that can be called: 1" in text
+
+
+def test_a_check_run_in_chinese_reads_in_each_readers_language(client, operator, second_operator):
+    campaign = _created(client, operator)
+    client.cookies["django_language"] = "zh-hans"
+    client.post(reverse("notifications:campaign_mapping", args=[campaign.pk]),
+                {"callee": "手机号", "param_name": "name", "param_order": "order", "action": "check"})
+    refused = campaign.rows.get(state=CampaignRow.State.REFUSED)
+    for language, words in (("en", "is not a valid mainland mobile or landline number"), ("zh-hans", "不是有效的中国大陆手机")):
+        client.cookies["django_language"] = language
+        client.force_login(second_operator)
+        text = client.get(reverse("notifications:campaign_detail", args=[campaign.pk])).content.decode()
+        assert words in text
+        row_page = client.get(reverse("notifications:campaign_row_detail", args=[campaign.pk, refused.row_number]))
+        assert words in row_page.content.decode()
+        body = b"".join(client.get(reverse("notifications:campaign_refused_csv", args=[campaign.pk]))
+                        .streaming_content).decode("utf-8-sig")
+        assert words in body
 
 
 def test_checking_without_a_callee_column_is_refused_next_to_that_select(client, operator):

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone, translation
 
 from notifications.models import CallRecord, Campaign, CampaignRow, Mode
-from notifications.services.campaign_report import campaign_progress, campaign_report, campaign_rows_csv, formula_safe
+from notifications.services.campaign_report import campaign_progress, campaign_report, campaign_rows_csv
+from notifications.services.exports import formula_safe
 from tests.campaigns.test_sending import NOON, local, make_sending_campaign, numbers
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def campaign(operator):
     settle(rows[6], RowState.DONE, outcome=Outcome.BUSY, final_status=Status.FAILED, attempts=3)
     settle(rows[7], RowState.DONE, outcome=Outcome.INVALID_NUMBER, final_status=Status.FAILED)
     settle(rows[8], RowState.DONE, outcome=Outcome.UNKNOWN, final_status=Status.OUTCOME_UNKNOWN)
-    settle(rows[9], RowState.REFUSED, attempts=0, refusal_code="blocked", refusal_message="This number is on the do-not-call list.")
+    settle(rows[9], RowState.REFUSED, attempts=0, refusal_code="blocked",
+           refusal_messages={"en": "This number is on the do-not-call list.", "zh-hans": "该号码在禁呼名单中。"})
     # Calls: at 09:xx and 12:xx Shanghai time; 30 in the last minute before NOON + 1 h.
     call(campaign, rows[4], at=local(2026, 12, 4, 9, 10), status=Status.FAILED, outcome=Outcome.NO_ANSWER)
     for row in rows[2:9]:

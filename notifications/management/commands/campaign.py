@@ -17,6 +17,7 @@ from notifications.services import campaign_report as report
 from notifications.services.campaign_create import campaign_create
 from notifications.services.campaign_files import CampaignFileError
 from notifications.services.campaign_send import campaign_send_run
+from notifications.texts import in_language
 
 FINAL = (Campaign.State.FINISHED, Campaign.State.CANCELLED)
 
@@ -139,7 +140,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {code}: {count}")
         for error in summary.get("first_errors") or []:
             self.stdout.write(_("  row %(row)s, %(column)s: %(message)s") % {
-                "row": error.get("row"), "column": error.get("column") or "—", "message": error.get("message")})
+                "row": error.get("row"), "column": error.get("column") or "—", "message": in_language(error.get("message"))})
 
     def _transition(self, options, function):
         campaign = self._campaign(options["campaign"])
