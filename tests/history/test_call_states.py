@@ -150,6 +150,19 @@ def test_the_elsewhere_filter_seeks_its_index(db):
         assert "callrecord_elsewhere_idx" in plan, plan
 
 
+def test_our_failed_calls_seek_the_status_index_not_the_elsewhere_one(db):
+    """Nearly every call is ours: walking callrecord_elsewhere_idx over 7 days to find the failed ones took the
+    count 7 s at a million calls, where the status index answers it in a fraction of that."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's planner has statistics to choose with")
+    queryset = call_record_list(data={"placed": "ours", "status": "failed", "range": "7d"}).qs
+    sql, params = queryset.order_by("-created_at", "-id").values("id")[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "callrecord_status_idx" in plan, plan
+
+
 def test_new_states_add_no_query_per_row(client, operator, make_call, states):
     client.force_login(operator)
 
