@@ -25,6 +25,7 @@ from notifications.services.stats import ANSWERED, daily_stats_mark_dirty, daily
 
 BILL_BATCH = 2000
 BILL_BATCHES_PER_RUN = 50  # a backlog (the calls made before billing existed) is billed over several runs
+REOPEN_CHUNK = 10_000  # unpriced calls a new price reopens for billing per statement
 Unit = PriceRule.Unit
 
 
@@ -105,7 +106,10 @@ def price_rule_create(*, user, mode: str, kind: str, unit: str, unit_price: Deci
     of_kind = Q(tts_template__kind=kind) | (Q(tts_template__isnull=True) if kind == Purpose.NOTIFICATION else Q(pk__in=[]))
     unpriced = CallRecord.objects.filter(of_kind, billed_at__isnull=False, billed_cost__isnull=True, mode=mode,
                                          created_at__gte=start)
-    CallRecord.objects.filter(pk__in=list(unpriced.values_list("pk", flat=True)[:100_000])).update(billed_at=None)
+    after = 0  # by ranges of ids: every unpriced call, however many, in statements of a bounded size
+    while ids := list(unpriced.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:REOPEN_CHUNK]):
+        unpriced.filter(pk__gt=after, pk__lte=ids[-1]).update(billed_at=None)
+        after = ids[-1]
     return rule
 
 

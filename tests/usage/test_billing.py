@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifications.models import AuditEntry, CallRecord, PriceRule, Purpose
+from notifications.services import usage
 from notifications.services.calls_follow_up import calls_follow_up
 from notifications.services.stats import daily_stats_refresh
 from notifications.services.usage import billed_units, calls_bill, price_rule_create, usage_figures
@@ -81,6 +82,17 @@ def test_a_later_price_change_does_not_rewrite_a_priced_call_but_prices_those_th
     assert billed(priced_call)[2] == Decimal("0.1000"), "a priced call keeps its figure"
     entry = AuditEntry.objects.filter(action=AuditEntry.Action.PRICE_ADDED).latest("id")
     assert entry.user == manager and entry.details["unit_price"] == "0.5000"
+
+
+def test_a_price_entered_later_reopens_every_unpriced_call_however_many(make_call, manager, monkeypatch):
+    monkeypatch.setattr(usage, "REOPEN_CHUNK", 2)  # 5 unpriced calls: three statements
+    unpriced = [make_call(code="200000", dedicated=True) for _ in range(5)]
+    calls_bill()
+    assert all(billed(call) == ("", None, None) for call in unpriced)
+    price_rule_create(user=manager, mode="dedicated", kind="notification", unit=PriceRule.Unit.CALL,
+                      unit_price=Decimal("0.0800"), effective_from=timezone.localdate())
+    assert calls_bill() == 5
+    assert [billed(call) for call in unpriced] == [("call", 1, Decimal("0.0800"))] * 5
 
 
 def test_calls_placed_elsewhere_are_billed_too(make_call, notification_price):
