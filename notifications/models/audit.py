@@ -25,6 +25,7 @@ class AuditEntry(models.Model):
         BLOCKED_NUMBER_REMOVED = "blocked_number_removed", _("Number unblocked")
         BLOCKED_NUMBER_CHANGED = "blocked_number_changed", _("Block changed")
         BLOCKED_NUMBERS_IMPORTED = "blocked_numbers_imported", _("Do-not-call list imported")
+        BLOCKED_NUMBERS_EXPORTED = "blocked_numbers_exported", _("Do-not-call list downloaded")
         SETTINGS_CHANGE = "settings_change", _("Settings changed")
         RECEIPT_REPLAY = "receipt_replay", _("Receipt replayed")
         # Accounts and sign-in

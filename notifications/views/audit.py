@@ -70,6 +70,15 @@ def _summary(entry: AuditEntry) -> list[str]:
         if details.get("file"):
             words.append(_("from the file %(file)s") % {"file": details["file"]})
         return words
+    if entry.action == Action.BLOCKED_NUMBERS_EXPORTED:
+        words = [_("%(count)s numbers as %(format)s") % {"count": details.get("numbers", 0),
+                                                          "format": str(details.get("format", "")).upper()},
+                 _("numbers masked") if details.get("masked") else _("full numbers")]
+        if state := {"active": _("Blocking"), "expired": _("Expired")}.get(details.get("state")):
+            words.append(state)
+        if details.get("searched"):
+            words.append(_("narrowed by a search"))
+        return words
     if entry.action == Action.BLOCKED_NUMBERS_IMPORTED:
         return [_("%(added)s added, %(updated)s updated, %(unchanged)s unchanged, of %(rows)s rows") % {
             key: details.get(key, 0) for key in ("added", "updated", "unchanged", "rows")}]

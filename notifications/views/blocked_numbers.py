@@ -43,6 +43,10 @@ def blocked_number_export(request, kind: str):
     """The list as filtered on the page, as CSV or XLSX: numbers masked unless the user sees them in full."""
     query, state = _filters(request)
     numbers = service.blocked_numbers_filtered(query=query, state=state)
+    # Who took the list, how much of it and how shown; never the search typed, which may be part of a number.
+    audit_record(user=request.user, action=AuditEntry.Action.BLOCKED_NUMBERS_EXPORTED, target=_("Do-not-call list"),
+                 details={"format": kind, "numbers": numbers.count(), "state": state, "searched": bool(query),
+                          "masked": not user_sees_full_numbers(request.user)})
     if kind == "xlsx":
         response = HttpResponse(service.blocked_numbers_xlsx(numbers, request.user),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

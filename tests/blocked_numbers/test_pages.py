@@ -87,6 +87,21 @@ def test_the_csv_has_full_numbers_for_a_role_that_sees_them_and_follows_the_filt
     assert [row[0] for row in rows] == ["13900001231"]
 
 
+def test_each_download_is_in_the_audit_log_without_the_numbers_or_the_search(client, operator, manager, blocks):
+    client.force_login(operator)
+    b"".join(client.get(CSV, {"state": "expired", "q": "1390000"}).streaming_content)
+    client.force_login(manager)
+    client.get(XLSX)
+    first, second = AuditEntry.objects.filter(action=AuditEntry.Action.BLOCKED_NUMBERS_EXPORTED).order_by("id")
+    assert (first.user, first.details) == (operator, {"format": "csv", "numbers": 1, "state": "expired",
+                                                      "searched": True, "masked": False})
+    assert (second.user, second.details["format"], second.details["numbers"], second.details["masked"]) == (
+        manager, "xlsx", 3, True)
+    assert "1390000" not in str(first.details) + first.target_label
+    page = client.get(reverse("notifications:audit_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Do-not-call list downloaded" in page and "3 numbers as XLSX" in page and "narrowed by a search" in page
+
+
 def test_the_xlsx_is_masked_and_formula_safe_too(client, manager, blocks):
     client.force_login(manager)
     response = client.get(XLSX)
