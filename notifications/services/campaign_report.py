@@ -25,11 +25,11 @@ from notifications.rules import quiet_hours
 from notifications.services.campaign_send import campaign_budget, campaign_quiet_until, campaign_quiet_window
 from notifications.services.exports import formula_safe
 from notifications.services.numbers import number_mask, text_mask, user_sees_full_numbers
+from notifications.services.stats import ANSWERED
 from notifications.texts import in_language
 
 RowState = CampaignRow.State
 Outcome = CallRecord.Outcome
-ANSWERED = (Outcome.LISTENED, Outcome.HUNG_UP_EARLY)
 # The callee did not pick up (the outcomes a campaign may retry, and a rejected call).
 NOT_ANSWERED = (Outcome.BUSY, Outcome.NO_ANSWER, Outcome.POWERED_OFF, Outcome.UNREACHABLE, Outcome.REJECTED)
 RATE_WINDOW = timedelta(seconds=60)
