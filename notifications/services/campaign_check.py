@@ -31,6 +31,9 @@ from notifications.texts import in_each_language, in_language
 # Rows per batch: its numbers go into one IN (...) query, under SQLite's 999 variables.
 BATCH = 900
 FIRST_ERRORS = 20
+# A row is attempted at most 1 + 3 times; below that, how many the provider's day window leaves it is recorded.
+MOST_ATTEMPTS = 4
+ROOM_ROWS_KEPT = 10
 # A new list or a new check may be made until sending starts; after approval it sends the campaign back to checking.
 LOADABLE = (Campaign.State.DRAFT, Campaign.State.CHECKED, Campaign.State.AWAITING_APPROVAL, Campaign.State.SCHEDULED)
 # A refusal as stored, in each language: the rows of a long list are shown and exported, not read as essays.
@@ -262,7 +265,9 @@ class _Checker:
         # The do-not-call list whole, in one query: it is short next to a list (a few thousand numbers at most).
         # Blocks in force the day sending starts: one that has expired by then no longer refuses the number.
         self.blocked = set(BlockedNumber.objects.in_force(timezone.localdate(self.start)).values_list("number", flat=True))
-        self.summary = {"total": 0, "valid": 0, "refused": 0, "by_reason": {}, "first_errors": []}
+        # "day_room": {attempts the day window leaves: {"count", "rows"}} for valid rows left fewer than MOST_ATTEMPTS.
+        # Counts, not a verdict: retries may change until sending starts, so the page compares them with its own.
+        self.summary = {"total": 0, "valid": 0, "refused": 0, "by_reason": {}, "first_errors": [], "day_room": {}}
 
     def batch(self, rows: list[tuple[int, list[str]]]) -> list[_Row]:
         checked = [self._row(number, cells) for number, cells in rows]
@@ -286,9 +291,19 @@ class _Checker:
                         code="duplicate", params={"row": self.seen[number]})))
                 else:
                     self.seen[number] = row.number
+                    self._room(row, history.get(number, []))
             self._count(row, problems)
             result.append(row)
         return result
+
+    def _room(self, row: _Row, previous_calls: list) -> None:
+        length, permits = rules.FLOW_CONTROL_WINDOWS[-1]
+        room = permits - sum(1 for moment in previous_calls if moment > self.start - length)
+        if room < MOST_ATTEMPTS:
+            entry = self.summary["day_room"].setdefault(str(room), {"count": 0, "rows": []})
+            entry["count"] += 1
+            if len(entry["rows"]) < ROOM_ROWS_KEPT:
+                entry["rows"].append(row.number)
 
     def _row(self, number: int, cells: list[str]) -> tuple[_Row, list]:
         raw = cells[self.callee_index]
@@ -333,6 +348,16 @@ def refusal_messages(error: ValidationError, *, column: str | None = None) -> di
         return _("%(column)s: %(message)s") % {"column": column, "message": message} if column else message
     return {code: text if len(text) <= MESSAGE_LENGTH else text[:MESSAGE_LENGTH - 1] + "…"
             for code, text in in_each_language(render).items()}
+
+
+def retries_short(summary: dict, max_retries: int) -> dict | None:
+    """Valid rows whose every attempt (1 + `max_retries`) would not fit the provider's day limit, given the calls
+    already made to them when checked: {"count", "rows" (the first few), "allowed"}; None when all fit."""
+    short = [entry for room, entry in (summary.get("day_room") or {}).items() if int(room) < 1 + max_retries]
+    if not short:
+        return None
+    rows = sorted(row for entry in short for row in entry["rows"])[:ROOM_ROWS_KEPT]
+    return {"count": sum(entry["count"] for entry in short), "rows": rows, "allowed": rules.FLOW_CONTROL_WINDOWS[-1][1]}
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:

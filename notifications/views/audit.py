@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from notifications.forms.audit import AuditFilterForm
@@ -71,8 +72,9 @@ def _summary(entry: AuditEntry) -> list[str]:
             words.append(_("from the file %(file)s") % {"file": details["file"]})
         return words
     if entry.action == Action.BLOCKED_NUMBERS_EXPORTED:
-        words = [_("%(count)s numbers as %(format)s") % {"count": details.get("numbers", 0),
-                                                          "format": str(details.get("format", "")).upper()},
+        count = details.get("numbers", 0)
+        words = [ngettext("%(count)s number as %(format)s", "%(count)s numbers as %(format)s", count) % {
+                     "count": count, "format": str(details.get("format", "")).upper()},
                  _("numbers masked") if details.get("masked") else _("full numbers")]
         if state := {"active": _("Blocking"), "expired": _("Expired")}.get(details.get("state")):
             words.append(state)

@@ -179,7 +179,7 @@ def reason_label(code: str):
     return code
 
 
-def _summary_shown(summary: dict, *, masked: bool) -> dict:
+def _summary_shown(summary: dict, *, masked: bool, max_retries: int) -> dict:
     if not summary:
         return {}
     mask = text_mask if masked else str
@@ -187,7 +187,8 @@ def _summary_shown(summary: dict, *, masked: bool) -> dict:
                     for error in summary.get("first_errors") or []]
     reasons = [(code, reason_label(code), count)
                for code, count in sorted((summary.get("by_reason") or {}).items(), key=lambda item: -item[1])]
-    return {**summary, "first_errors": first_errors, "reasons": reasons}
+    return {**summary, "first_errors": first_errors, "reasons": reasons,
+            "retries_short": check.retries_short(summary, max_retries)}
 
 
 def _progress_context(campaign: Campaign, *, counts: dict | None = None) -> dict:
@@ -205,7 +206,7 @@ def _detail_context(request, campaign: Campaign, *, schedule_form=None, file_for
     counts = report.row_counts(campaign) if campaign.state in UNDER_WAY else None
     return {
         **_progress_context(campaign, counts=counts),
-        "summary": _summary_shown(summary, masked=masked),
+        "summary": _summary_shown(summary, masked=masked, max_retries=campaign.max_retries),
         "editable": editable,
         "schedule_form": schedule_form or (CampaignScheduleForm(instance=campaign) if editable else None),
         "file_form": file_form or (CampaignFileForm() if editable else None),

@@ -89,3 +89,11 @@ def test_start_refuses_a_campaign_not_approved(operator):
     campaign = checked_campaign(operator)
     with pytest.raises(CommandError, match="only an approved campaign"):
         run("start", str(campaign.pk))
+
+
+def test_show_warns_of_rows_whose_retries_would_not_fit_the_day_limit(operator):
+    campaign = checked_campaign(operator, max_retries=2)
+    campaign.check_summary["day_room"] = {"1": {"count": 1, "rows": [4]}}
+    campaign.save(update_fields=["check_summary"])
+    assert "warning: 1 row may not get all its retries within the provider's 20 calls a day (first rows: 4)" in run(
+        "show", str(campaign.pk))

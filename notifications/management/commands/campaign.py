@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifications.management.lookups import approved_resource
 from notifications.models import CallerNumber, Campaign, TtsTemplate, VoiceFile
@@ -188,6 +189,13 @@ class Command(BaseCommand):
         if summary:
             self.stdout.write(_("rows %(total)s, valid %(valid)s, refused %(refused)s") % {
                 "total": summary.get("total", 0), "valid": summary.get("valid", 0), "refused": summary.get("refused", 0)})
+            if short := check.retries_short(summary, campaign.max_retries):
+                self.stdout.write(ngettext(
+                    "warning: %(count)s row may not get all its retries within the provider's %(allowed)s calls a day"
+                    " (first rows: %(rows)s)",
+                    "warning: %(count)s rows may not get all their retries within the provider's %(allowed)s calls a day"
+                    " (first rows: %(rows)s)", short["count"]) % {
+                    "count": short["count"], "allowed": short["allowed"], "rows": ", ".join(map(str, short["rows"]))})
         progress = report.campaign_progress(campaign)
         for key, value in progress.items():
             if isinstance(value, (int, float, str)) or value is None:
