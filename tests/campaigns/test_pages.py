@@ -299,11 +299,11 @@ def test_the_page_warns_of_rows_whose_retries_would_not_fit_the_day_limit_in_bot
     client.force_login(operator)
     url = reverse("notifications:campaign_detail", args=[campaign.pk])
     text = " ".join(client.get(url).content.decode().split())
-    assert "3 rows may not get all their 3 retries" in text and "allows 20 calls a day" in text
+    assert "3 rows may not get all their retries" in text and "allows 20 calls a day" in text
     assert "First rows: 3, 5, 7" in text
     client.cookies["django_language"] = "zh-hans"
     text = " ".join(client.get(url).content.decode().split())
-    assert "3 行可能无法完成全部 3 次重试" in text and "首先涉及的行： 3, 5, 7" in text
+    assert "3 行可能无法完成全部重试" in text and "首先涉及的行： 3, 5, 7" in text
     Campaign.objects.filter(pk=campaign.pk).update(max_retries=1)  # room for 2 attempts each: nothing to warn of
     assert 'id="va-retries-short"' not in client.get(url).content.decode()
 

@@ -142,6 +142,7 @@ class Command(BaseCommand):
         for error in summary.get("first_errors") or []:
             self.stdout.write(_("  row %(row)s, %(column)s: %(message)s") % {
                 "row": error.get("row"), "column": error.get("column") or "—", "message": in_language(error.get("message"))})
+        self._retries_warning(campaign, summary)
 
     def _transition(self, options, function):
         campaign = self._campaign(options["campaign"])
@@ -181,6 +182,15 @@ class Command(BaseCommand):
             time.sleep(1)
         self._show(options)
 
+    def _retries_warning(self, campaign, summary: dict) -> None:
+        if short := check.retries_short(summary, campaign.max_retries):
+            self.stdout.write(ngettext(
+                "warning: %(count)s row may not get all its retries within the provider's %(allowed)s calls a day"
+                " (first rows: %(rows)s)",
+                "warning: %(count)s rows may not get all their retries within the provider's %(allowed)s calls a day"
+                " (first rows: %(rows)s)", short["count"]) % {
+                "count": short["count"], "allowed": short["allowed"], "rows": ", ".join(map(str, short["rows"]))})
+
     def _show(self, options):
         campaign = self._campaign(options["campaign"])
         self.stdout.write(f"campaign {campaign.pk}: {campaign.name}")
@@ -189,13 +199,7 @@ class Command(BaseCommand):
         if summary:
             self.stdout.write(_("rows %(total)s, valid %(valid)s, refused %(refused)s") % {
                 "total": summary.get("total", 0), "valid": summary.get("valid", 0), "refused": summary.get("refused", 0)})
-            if short := check.retries_short(summary, campaign.max_retries):
-                self.stdout.write(ngettext(
-                    "warning: %(count)s row may not get all its retries within the provider's %(allowed)s calls a day"
-                    " (first rows: %(rows)s)",
-                    "warning: %(count)s rows may not get all their retries within the provider's %(allowed)s calls a day"
-                    " (first rows: %(rows)s)", short["count"]) % {
-                    "count": short["count"], "allowed": short["allowed"], "rows": ", ".join(map(str, short["rows"]))})
+            self._retries_warning(campaign, summary)
         progress = report.campaign_progress(campaign)
         for key, value in progress.items():
             if isinstance(value, (int, float, str)) or value is None:
