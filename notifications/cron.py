@@ -46,6 +46,8 @@ _JOBS = {
     "voice_file_audit_sync": (jobs.voice_file_audit_sync_job, 600),
     # Each notification waits at most ALERTS_DELIVERY_TIMEOUT_SECONDS, a batch of them a few minutes at worst.
     "alerts_check": (jobs.alerts_check_job, 900),
+    # A backlog is billed BILL_BATCHES_PER_RUN batches a run: seconds, not minutes.
+    "calls_bill": (jobs.calls_bill_job, 900),
 }
 PERIODIC_TASKS = tuple(
     PeriodicTask(name, job, EXPECTED_TASKS[name].interval_setting, job_timeout=timeout) for name, (job, timeout) in _JOBS.items()

@@ -121,6 +121,14 @@ def alerts_check_job():
                                    requested_at=_requested_at()))
 
 
+def calls_bill_job():
+    """Give every call that has ended its billed units and cost (the pages recount the days they read)."""
+    from notifications.services.usage import BillingRun, calls_bill
+
+    return _text(periodic_task_run("calls_bill", lambda: BillingRun(billed=calls_bill()),
+                                   interval=settings.USAGE_BILL_INTERVAL_SECONDS, requested_at=_requested_at()))
+
+
 def campaign_send_job():
     """The campaign sender: tick every second while campaigns send, then hand over (one sender at a time: the lock)."""
     from notifications.services.campaign_send import RUN_SECONDS, campaign_send_run

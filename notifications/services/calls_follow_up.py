@@ -32,14 +32,12 @@ class FollowUpSummary:
     found: int = 0
     settled: int = 0
     stale_sending: int = 0
-    billed: int = 0  # ended calls billed (services/usage.py)
 
     def __str__(self) -> str:
         return _(
             "%(queried)d detail queries (%(found)d answered), %(settled)d calls closed with outcome unknown, "
-            "%(stale)d interrupted sends marked unclear, %(billed)d ended calls billed"
-        ) % {"queried": self.queried, "found": self.found, "settled": self.settled, "stale": self.stale_sending,
-             "billed": self.billed}
+            "%(stale)d interrupted sends marked unclear"
+        ) % {"queried": self.queried, "found": self.found, "settled": self.settled, "stale": self.stale_sending}
 
 
 def _settle(queryset, *, message: str) -> int:
@@ -67,7 +65,6 @@ def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
     Calls left `queued` are the periodic dispatcher wake-up's (services/calls_dispatch.py), not this function's.
     """
     from notifications.services.receipts import call_record_apply_detail
-    from notifications.services.usage import calls_bill
 
     summary = FollowUpSummary()
     now = timezone.now()
@@ -119,6 +116,4 @@ def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
         CallRecord.objects.filter(status__in=in_flight, final_report_at__isnull=True, sent_at__lt=now - DETAIL_GIVE_UP)[:limit],
         message=_("The provider reported no result for this call within a day; its outcome stays unknown."),
     )
-    # Every call that has ended by now (by receipt, detail or the steps above) gets its billed units and cost.
-    summary.billed = calls_bill(now=now)
     return summary

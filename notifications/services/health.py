@@ -65,6 +65,7 @@ EXPECTED_TASKS: dict[str, TaskSpec] = {
         gettext_lazy("Voice file review sync"), "VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS", 300, essential=False, affects_calls=False
     ),
     "alerts_check": TaskSpec(gettext_lazy("Alerts check"), "ALERTS_CHECK_INTERVAL_SECONDS", 60, affects_calls=False),
+    "calls_bill": TaskSpec(gettext_lazy("Billing"), "USAGE_BILL_INTERVAL_SECONDS", 60, essential=False, affects_calls=False),
 }
 
 

@@ -9,6 +9,7 @@ list changes later.
 import calendar
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from notifications.models import AuditEntry, CallerNumber, CallRecord, DailyCallStat, PriceRule, Purpose
 from notifications.selectors import local_day_bounds
@@ -47,6 +49,16 @@ class PriceList:
 
     def rule_for(self, mode: str, kind: str, day: date) -> PriceRule | None:
         return next((rule for rule in self._rules.get((mode, kind), ()) if rule.effective_from <= day), None)
+
+
+@dataclass
+class BillingRun:
+    """What a run of the periodic billing task did (its line on the health page)."""
+
+    billed: int = 0
+
+    def __str__(self) -> str:
+        return ngettext("%(count)d ended call billed", "%(count)d ended calls billed", self.billed) % {"count": self.billed}
 
 
 def calls_bill(*, now=None, batch: int = BILL_BATCH, batches: int = BILL_BATCHES_PER_RUN) -> int:

@@ -33,11 +33,12 @@ def test_a_fresh_install_shows_every_expected_task_as_never_ran():
     tasks = {c.key: c for c in report.checks if c.group == "tasks"}
     assert set(tasks) == {"task:calls_follow_up", "task:dispatch_wake", "task:receipt_inbox_apply", "task:receipt_inbox_prune",
                           "task:campaign_send", "task:voice_file_audit_sync",
-                          "task:alerts_check"}
+                          "task:alerts_check", "task:calls_bill"}
     assert all(c.summary.startswith("Never ran") for c in tasks.values())
     assert tasks["task:calls_follow_up"].state == CRITICAL
     assert tasks["task:receipt_inbox_prune"].state == WARNING  # daily housekeeping: late, not an emergency
     assert tasks["task:voice_file_audit_sync"].state == WARNING  # reviews wait for it; no call does
+    assert tasks["task:calls_bill"].state == WARNING  # costs wait for it; no call does
     assert report.state == CRITICAL
 
 

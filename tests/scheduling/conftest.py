@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every periodic task, in both modes: test_in_process checks the one table lists exactly these, and the tests of
 # either mode wait for a run of each.
 TASKS = {"calls_follow_up", "dispatch_wake", "receipt_inbox_apply", "receipt_inbox_prune", "campaign_send",
-         "voice_file_audit_sync", "alerts_check"}
+         "voice_file_audit_sync", "alerts_check", "calls_bill"}
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):

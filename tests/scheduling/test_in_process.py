@@ -29,6 +29,7 @@ def short_intervals(settings):
     settings.RECEIPT_INBOX_PRUNE_INTERVAL_SECONDS = 1
     settings.VOICE_FILE_AUDIT_SYNC_INTERVAL_SECONDS = 1
     settings.ALERTS_CHECK_INTERVAL_SECONDS = 1
+    settings.USAGE_BILL_INTERVAL_SECONDS = 1
 
 
 @pytest.fixture

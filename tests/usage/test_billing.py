@@ -4,13 +4,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifications.models import AuditEntry, CallRecord, PriceRule, Purpose
+from notifications.jobs import calls_bill_job, calls_follow_up_job
+from notifications.models import AuditEntry, CallRecord, PeriodicRun, PriceRule, Purpose
 from notifications.services import usage
-from notifications.services.calls_follow_up import calls_follow_up
 from notifications.services.stats import daily_stats_refresh
 from notifications.services.usage import billed_units, calls_bill, price_rule_create, usage_figures
 
@@ -106,9 +106,30 @@ def test_a_call_in_flight_is_billed_once_it_ends_and_only_once(make_call, notifi
     assert calls_bill() == 0
     CallRecord.objects.filter(pk=call.pk).update(status=CallRecord.Status.COMPLETED, outcome=CallRecord.Outcome.LISTENED,
                                                  duration=45)
-    assert calls_follow_up().billed == 1  # the periodic follow-up bills what ended
+    with translation.override("en"):
+        assert calls_bill_job() == "1 ended call billed"  # the periodic billing task bills what ended
     assert calls_bill() == 0
     assert billed(call) == ("minute", 1, Decimal("0.0500"))
+    assert PeriodicRun.objects.get(name="calls_bill").summary == "1 ended call billed"
+
+
+def test_billing_runs_as_its_own_task_so_a_failure_there_never_stops_the_follow_up(make_call, notification_price,
+                                                                                  monkeypatch):
+    def unreadable_prices(**kwargs):
+        raise RuntimeError("the price list could not be read")
+
+    monkeypatch.setattr(usage, "calls_bill", unreadable_prices)
+    interrupted = make_call(code="", status=CallRecord.Status.SENDING, sent_at=timezone.now() - timedelta(hours=1))
+    calls_follow_up_job()
+    follow_up = PeriodicRun.objects.get(name="calls_follow_up")
+    assert follow_up.succeeded and not follow_up.error
+    interrupted.refresh_from_db()
+    assert interrupted.status == CallRecord.Status.UNKNOWN  # settled as usual, never redialled
+
+    with pytest.raises(RuntimeError):
+        calls_bill_job()
+    bill = PeriodicRun.objects.get(name="calls_bill")
+    assert not bill.succeeded and bill.error == "RuntimeError: the price list could not be read"  # the health page's line
 
 
 def test_a_backlog_is_billed_a_few_batches_per_run(make_call, notification_price):

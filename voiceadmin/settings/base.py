@@ -223,6 +223,9 @@ ALERTS_DELIVERY_TIMEOUT_SECONDS = env.float("ALERTS_DELIVERY_TIMEOUT_SECONDS", d
 ALERTS_DELIVERY_ATTEMPTS = env.int("ALERTS_DELIVERY_ATTEMPTS", default=3)
 ALERTS_DELIVERY_RETRY_SECONDS = env.int("ALERTS_DELIVERY_RETRY_SECONDS", default=60)
 ALERTS_RECENT_DAYS = env.int("ALERTS_RECENT_DAYS", default=7)  # resolved alerts the Alerts page still lists
+# Billing (notifications/cron.py `calls_bill`): ended calls get their units and cost this often. A task of its own, so a
+# backlog or a failure there never holds up the follow-up's detail queries.
+USAGE_BILL_INTERVAL_SECONDS = env.int("USAGE_BILL_INTERVAL_SECONDS", default=60)
 # With two `runcron` processes, the standby starts enqueuing at most this long after the leader died.
 CRON_LEADER_SECONDS = env.int("CRON_LEADER_SECONDS", default=15)
 
