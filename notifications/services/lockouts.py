@@ -4,7 +4,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from axes.helpers import get_cool_off
+from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from axes.utils import reset
@@ -94,6 +94,11 @@ def _audit_sign_in_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out, dispatch_uid="lockouts_audit_lockout")
 def _audit_lockout(sender, request, username, ip_address, **kwargs):
+    # Axes signals every attempt a lock refuses, each one failure more than the last. The lock is written once, by the
+    # failure that reached the limit; the attempts it refuses afterwards are in the log as refused sign-ins.
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures > get_failure_limit(request, getattr(request, "axes_credentials", None)):
+        return
     username = str(username or "")[:150]
     audit_record(user=_account(username), action=Action.LOCKOUT, target=username or ip_address,
                  details={"username": username, "address": ip_address or ""})

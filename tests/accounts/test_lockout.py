@@ -128,6 +128,19 @@ def test_every_attempt_is_audited_and_never_the_password(client, staffer):
     assert lockout.user is None and lockout.details["username"] == "ghost"
 
 
+def test_a_lock_is_audited_once_however_many_attempts_it_refuses(client, staffer, manager):
+    for _ in range(10):
+        sign_in(Client(), "staffer", "wrong", address="10.0.6.1")
+    assert locked(sign_in(Client(), "staffer", "correct horse battery", address="10.0.6.1", HTTP_ACCEPT_LANGUAGE="en"))
+    assert AuditEntry.objects.filter(action=Action.LOCKOUT).count() == 1  # when the lock began
+    assert AuditEntry.objects.filter(action=Action.SIGN_IN_FAILED).count() == 11  # every attempt it refused
+    client.force_login(manager)
+    client.post("/accounts/lockouts/unlock/", {"kind": "username", "value": "staffer"})
+    for _ in range(4):
+        sign_in(Client(), "staffer", "wrong", address="10.0.6.1")
+    assert AuditEntry.objects.filter(action=Action.LOCKOUT).count() == 2  # a new lock after the unlock
+
+
 def test_manager_sees_and_unlocks_and_it_is_audited(client, staffer, manager):
     for _ in range(3):
         sign_in(Client(), "staffer", "wrong", address="10.0.5.1")
