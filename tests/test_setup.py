@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.admin.calls import CallRecordAdmin
-from notifications.models import CallEvent, CallRecord
+from notifications.models import CallEvent, CallRecord, Campaign, CampaignRow
 from notifications.templatetags.call_admin import call_record_result_list, call_record_row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,18 @@ def test_make_run_keeps_an_existing_env_file(fresh_clone):
 @pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_a_checked_campaign_for_the_manager_to_approve_once(media_root):
+    output = _seed()
+    campaign = Campaign.objects.get()
+    assert "Demo campaign '发货延迟通知（示例）': 10 row(s) to call, 2 refused by the check" in output
+    assert campaign.state == Campaign.State.AWAITING_APPROVAL and campaign.created_by.username == "operator"
+    assert campaign.source_encoding == "gb18030" and campaign.mapping == {"callee": "手机号", "params": {"name": "name", "date": "date"}}
+    refused = dict(campaign.rows.filter(state=CampaignRow.State.REFUSED).values_list("row_number", "refusal_code"))
+    assert refused == {12: "number_shortened", 13: "duplicate"}
+    assert "Demo campaign" not in _seed() and Campaign.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -18,12 +18,25 @@ from django.utils import timezone
 
 from notifications.audio import inspect_voice_upload
 from notifications.management.commands import seed_calls
-from notifications.models import CallerNumber, CallRecord, Mode, Purpose, Qualification, ReviewStatus, TtsTemplate, VoiceFile
+from notifications.models import (
+    CallerNumber,
+    CallRecord,
+    Campaign,
+    Mode,
+    Purpose,
+    Qualification,
+    ReviewStatus,
+    TtsTemplate,
+    VoiceFile,
+)
 from notifications.roles import MANAGERS, OPERATORS
 from notifications.rules.company_clock import company_today
 from notifications.rules.identifiers import credit_code_check_char
 from notifications.rules.templates import extract_variables
 from notifications.services import provider_sync
+from notifications.services.campaign_check import campaign_check
+from notifications.services.campaign_create import campaign_create
+from notifications.services.campaign_flow import campaign_submit
 from notifications.services.stats import daily_stats_rebuild
 
 # The first login shows a week of traffic, as the README's screenshot does: a few dozen calls, all within the
@@ -31,6 +44,16 @@ from notifications.services.stats import daily_stats_rebuild
 DEMO_CALLS = 48
 DEMO_CALL_DAYS = 6
 USERS = (("operator", OPERATORS, False), ("manager", MANAGERS, False), ("admin", None, True))
+# A campaign waiting for the manager's approval: its list as Excel in China saves a CSV (GBK), with two rows the check
+# refuses (a number Excel shortened, the same customer twice), so the check summary has something to show.
+DEMO_CAMPAIGN = "发货延迟通知（示例）"
+DEMO_CAMPAIGN_ROWS = (
+    ("手机号", "name", "date"),
+    *((f"1390000{serial:04d}", surname + "先生", "12月8日") for serial, surname in
+      zip(range(2001, 2011), "赵钱孙李周吴郑王冯陈", strict=True)),
+    ("1.39E+10", "褚女士", "12月8日"),
+    ("139 0000 2001", "赵先生", "12月8日"),
+)
 
 
 def tone_wav(frequency: float, seconds: float = 1.0, rate: int = 8000) -> bytes:
@@ -118,6 +141,11 @@ class Command(BaseCommand):
         calls = self._calls(users)
         self.stdout.write(f"Demo call history: {calls} call(s) over the last {DEMO_CALL_DAYS} days." if calls
                           else "Calls already present; no demo calls added.")
+        campaign = self._campaign(users)
+        if campaign is not None:
+            summary = campaign.check_summary
+            self.stdout.write(f"Demo campaign {campaign.name!r}: {summary['valid']} row(s) to call, {summary['refused']} "
+                              "refused by the check, waiting for the manager's approval.")
         if provider_sync.is_enabled():
             provider_sync.publish_account()
             self.stdout.write("Published the approved register to the simulator.")
@@ -230,6 +258,21 @@ class Command(BaseCommand):
             template.save()
             created += 1
         return created
+
+    def _campaign(self, users: dict[str, User]) -> Campaign | None:
+        """The demo campaign, through the same services as the pages, into a database with no campaign yet."""
+        if Campaign.objects.exists():
+            return None
+        template = TtsTemplate.objects.get(tts_code="TTS_100002")
+        body = "\r\n".join(",".join(row) for row in DEMO_CAMPAIGN_ROWS).encode("gbk")
+        with transaction.atomic():
+            campaign = campaign_create(name=DEMO_CAMPAIGN, user=users["operator"], tts_template=template,
+                                       uploaded_file=ContentFile(body, name="发货延迟名单.csv"))
+            campaign.refresh_from_db()
+            campaign_check(campaign, campaign.mapping)
+            campaign_submit(campaign, users["operator"])
+        campaign.refresh_from_db()
+        return campaign
 
     def _calls(self, users: dict[str, User]) -> int:
         """A short call history with final receipts (seed_calls' outcome mix), only into a database with no calls yet."""
