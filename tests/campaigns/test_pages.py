@@ -292,6 +292,17 @@ def test_the_page_shows_the_check_summary_and_first_errors(client, operator):
     assert "Upload the corrected list" in text and "Save the schedule" in text
 
 
+def test_the_page_writes_its_times_as_the_call_log_does_in_either_language(client, operator):
+    checked_at = timezone.make_aware(timezone.datetime(2026, 12, 5, 22, 49), timezone.get_current_timezone())
+    campaign = checked_campaign(operator, checked_at=checked_at)
+    client.force_login(operator)
+    for language in ("en", "zh-hans"):
+        client.cookies["django_language"] = language
+        text = client.get(reverse("notifications:campaign_detail", args=[campaign.pk])).content.decode()
+        assert "2026-12-05 22:49" in text
+        assert "p.m." not in text  # English's short format ended "Checked … 10:49 p.m.." with a doubled full stop
+
+
 def test_the_page_warns_of_rows_whose_retries_would_not_fit_the_day_limit_in_both_languages(client, operator):
     campaign = checked_campaign(operator, max_retries=3)
     campaign.check_summary["day_room"] = {"2": {"count": 2, "rows": [3, 7]}, "3": {"count": 1, "rows": [5]}}
