@@ -41,8 +41,8 @@ class AlertsCheckSummary:
     errors: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.rules} rules checked, {self.opened} alerts opened, {self.resolved} resolved, "
-                f"{self.delivered} notifications delivered, {self.failed} failed, {self.errors} rule errors")
+        return _("%(rules)d rules checked, %(opened)d alerts opened, %(resolved)d resolved, %(delivered)d notifications "
+                 "delivered, %(failed)d failed, %(errors)d rule errors") % vars(self)
 
 
 # ----- rules -----

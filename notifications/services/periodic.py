@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import PeriodicRun
+from notifications.texts import in_each_language
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +106,11 @@ def periodic_record(name: str):
         yield run
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-        PeriodicRun.objects.filter(name=name).update(finished_at=timezone.now(), succeeded=False, summary="", error=error)
+        PeriodicRun.objects.filter(name=name).update(finished_at=timezone.now(), succeeded=False, summaries={}, error=error)
         raise
     PeriodicRun.objects.filter(name=name).update(
-        finished_at=timezone.now(), succeeded=True, summary=str(run.summary or "")[:SUMMARY_MAX_CHARS], error=""
+        finished_at=timezone.now(), succeeded=True, error="",
+        summaries=in_each_language(lambda: str(run.summary or "")[:SUMMARY_MAX_CHARS]) if run.summary else {},
     )
 
 

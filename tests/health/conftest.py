@@ -34,7 +34,8 @@ def run(name: str, *, finished=None, started=None, succeeded: bool = True, summa
     if started is None and finished is not None:
         started = finished - timedelta(seconds=1)
     return PeriodicRun.objects.update_or_create(name=name, defaults={
-        "started_at": started, "finished_at": finished, "succeeded": succeeded, "summary": summary, "error": error,
+        "started_at": started, "finished_at": finished, "succeeded": succeeded, "summaries": {"en": summary} if summary else {},
+        "error": error,
         "run_count": runs,
     })[0]
 

@@ -34,6 +34,24 @@ def test_managers_and_developers_see_the_health_page(client, request, who):
     assert "<script>" not in page  # no inline script: the page keeps working under the CSP
 
 
+def test_a_run_written_by_a_chinese_scheduler_reads_in_each_readers_language(client, manager):
+    from django.utils import translation
+
+    from notifications.services.alerts import AlertsCheckSummary
+    from notifications.services.calls_follow_up import FollowUpSummary
+    from notifications.services.periodic import periodic_task_run
+
+    with translation.override("zh-hans"):  # runconsole's scheduler thread speaks the console's default
+        periodic_task_run("calls_follow_up", lambda: FollowUpSummary(queried=2, found=1), interval=60)
+        periodic_task_run("alerts_check", lambda: AlertsCheckSummary(rules=3), interval=60)
+    client.force_login(manager)
+    english = _get(client, PAGE, "en").content.decode()
+    assert "2 detail queries (1 answered)" in english and "3 rules checked, 0 alerts opened" in english
+    chinese = _get(client, PAGE, "zh-hans").content.decode()
+    assert "2 次详情查询（1 次有结果）" in chinese and "已检查 3 条规则" in chinese
+    assert "detail queries" not in chinese and "rules checked" not in chinese
+
+
 def test_the_page_speaks_chinese_by_default(client, manager):
     client.force_login(manager)
     all_tasks_fresh()
