@@ -303,6 +303,30 @@ def test_the_page_writes_its_times_as_the_call_log_does_in_either_language(clien
         assert "p.m." not in text  # English's short format ended "Checked … 10:49 p.m.." with a doubled full stop
 
 
+@pytest.mark.parametrize(("retries", "minutes", "in_english", "in_chinese"), [
+    (0, 10, "No retries", "不重试"),
+    (1, 1, "Up to 1 retry, at least 1 minute later", "最多重试 1 次，至少间隔 1 分钟"),
+    (3, 15, "Up to 3 retries, at least 15 minutes apart", "最多重试 3 次，每次至少间隔 15 分钟"),
+])
+def test_the_retries_read_as_a_sentence_in_either_language(client, operator, retries, minutes, in_english, in_chinese):
+    campaign = checked_campaign(operator, max_retries=retries, retry_interval_minutes=minutes)
+    client.force_login(operator)
+    url = reverse("notifications:campaign_detail", args=[campaign.pk])
+    assert in_english in client.get(url).content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert in_chinese in client.get(url).content.decode()
+
+
+def test_progress_says_how_many_waiting_rows_wait_for_a_retry(client, operator):
+    campaign = make_campaign(created_by=operator, state=State.SENDING, rows=[
+        ("13900001230", CampaignRow.State.WAITING, {}),
+        ("13900001231", CampaignRow.State.RETRY_WAIT, {"attempts": 1}),
+        ("13900001232", CampaignRow.State.RETRY_WAIT, {"attempts": 1})])
+    client.force_login(operator)
+    text = client.get(reverse("notifications:campaign_detail", args=[campaign.pk])).content.decode()
+    assert 'data-count="waiting">3 <span class="text-muted" data-count="retry_wait">(2 to retry)</span>' in text
+
+
 def test_the_page_warns_of_rows_whose_retries_would_not_fit_the_day_limit_in_both_languages(client, operator):
     campaign = checked_campaign(operator, max_retries=3)
     campaign.check_summary["day_room"] = {"2": {"count": 2, "rows": [3, 7]}, "3": {"count": 1, "rows": [5]}}
