@@ -155,3 +155,25 @@ def test_campaign_pages_pass_axe_in_both_languages_and_widths(browser, live_serv
                                   for line in axe_violations(browser)]
     browser.set_window_size(1366, 900)
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Checking every row"), ("zh-hans", "正在逐行检查")])
+def test_checking_a_list_says_it_is_working_and_cannot_be_sent_twice(  # noqa: F811
+        browser, live_server, login_as, vms_simulator, staff, settings, tmp_path, language, words):  # noqa: F811
+    from django.core.files.base import ContentFile
+
+    from notifications.services.campaign_create import campaign_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    campaign = campaign_create(name="长名单", user=staff[0], tts_template=approved_template(vms_simulator),
+                               uploaded_file=ContentFile(list_csv([("13900001230", "王", "A1")]), name="list.csv"))
+    _sign_in(browser, login_as, "operator", language)
+    browser.get(f"{live_server.url}/campaigns/{campaign.pk}/mapping/")
+    # Held in the page, as a long check would be: what the operator sees while the server works.
+    browser.execute_script("document.getElementById('va-mapping-form').addEventListener('submit', e => e.preventDefault())")
+    browser.find_element(By.CSS_SELECTOR, "button[value=check]").click()
+    status = browser.find_element(By.CSS_SELECTOR, "#va-mapping-form [role=status]")
+    wait_for(browser, lambda _browser: words in status.text)
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#va-mapping-form button[type=submit]")
+    wait_for(browser, lambda _browser: all(not button.is_enabled() for button in buttons))
+    assert browser.find_element(By.ID, "va-mapping-form").get_attribute("aria-busy") == "true"
