@@ -1,8 +1,8 @@
 """Migration 0007 starts the audit log with every full-number view recorded before it, and gives Managers the page."""
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import latest_schema_afterwards, migrate_to  # noqa: F401  (autouse fixture)
 
 BEFORE = [("notifications", "0006_receipt_inbox_and_honest_states")]
 AFTER = [("notifications", "0007_audit_log")]
@@ -10,9 +10,7 @@ AFTER = [("notifications", "0007_audit_log")]
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_number_accesses_recorded_before_become_audit_entries():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = migrate_to(BEFORE)
     User = old.get_model("auth", "User")
     Qualification = old.get_model("notifications", "Qualification")
     TtsTemplate = old.get_model("notifications", "TtsTemplate")
@@ -26,9 +24,7 @@ def test_number_accesses_recorded_before_become_audit_entries():
     seen = timezone.now() - timezone.timedelta(days=3)
     NumberAccess.objects.create(user=user, call=call, created_at=seen)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    new = migrate_to(AFTER)
     (entry,) = new.get_model("notifications", "AuditEntry").objects.all()
     assert (entry.user_id, entry.username, entry.action) == (user.pk, "auditor", "full_number_view")
     assert (entry.target_type.model, entry.target_id, entry.target_label, entry.created_at) == ("callrecord", str(call.pk), "OLD1", seen)
@@ -36,9 +32,3 @@ def test_number_accesses_recorded_before_become_audit_entries():
     assert Group.objects.get(name="Managers").permissions.filter(codename="view_auditentry").exists()
     assert not Group.objects.get(name="Operators").permissions.filter(codename="view_auditentry").exists()
 
-
-@pytest.fixture(autouse=True)
-def _latest_schema_afterwards():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # later tests expect the whole schema
