@@ -82,6 +82,9 @@ class CallRecord(models.Model):
     request_id = models.CharField(_("RequestId"), max_length=64, blank=True)
     api_code = models.CharField(_("API code"), max_length=64, blank=True)
     api_message = models.TextField(_("API message"), blank=True)
+    # Our own words in api_message (why a call failed or is unclear), kept in every language ({code: text},
+    # notifications/texts.py) so the call page reads in its reader's; None for the provider's words and older calls.
+    api_messages = models.JSONField(_("API message in each language"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -225,6 +228,7 @@ class CallEvent(models.Model):
     receipt_out_id = models.CharField(_("receipt OutId"), max_length=64, blank=True)
     status_code = models.CharField(_("status code"), max_length=16, blank=True)
     message = models.TextField(_("message"), blank=True)
+    messages = models.JSONField(_("message in each language"), null=True, blank=True)  # as api_messages above
     payload = models.JSONField(_("raw payload"), default=dict, blank=True)
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
 

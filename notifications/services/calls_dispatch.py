@@ -21,6 +21,7 @@ from notifications import work
 from notifications.aliyun import VmsOutcomeUnknown, VmsRejected, VmsThrottled, get_vms_client
 from notifications.models import CallEvent, CallRecord
 from notifications.services.bulk import rows_insert, rows_update
+from notifications.texts import in_each_language, in_language
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +122,13 @@ def _dispatch_claimed(ids: list[int], *, pace=None) -> None:
             _dispatch_throttled(record, answer)
         elif isinstance(answer, VmsRejected):
             _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=answer,
-                               note=_("The provider refused the call (%(code)s): %(reason)s") % {
+                               note=lambda answer=answer: _("The provider refused the call (%(code)s): %(reason)s") % {
                                    "code": answer.code, "reason": answer.message})
         elif isinstance(answer, VmsOutcomeUnknown):
             _dispatch_finished(record, status=CallRecord.Status.UNKNOWN, exc=answer,
-                               note=_unclear_note(answer) + " " + _("The call may have been placed; it will not be "
-                                                                    "redialled and is settled by its receipt or a detail query."))
+                               note=lambda answer=answer: _unclear_note(answer) + " " + _(
+                                   "The call may have been placed; it will not be redialled and is settled by its receipt "
+                                   "or a detail query."))
         else:
             accepted.append((record, answer))
     if accepted:
@@ -185,18 +187,22 @@ def _throttled_cause(exc: VmsThrottled) -> str:
     return _("The provider's service was unavailable (%(code)s)") % {"code": exc.code}
 
 
-def _dispatch_finished(record: CallRecord, *, status: str, exc, note: str) -> None:
+def _dispatch_finished(record: CallRecord, *, status: str, exc, note) -> None:
+    """`note`: a function that says why, called once per language."""
+    notes = in_each_language(note)
     with transaction.atomic():
         CallRecord.objects.filter(pk=record.pk, status=CallRecord.Status.SENDING).update(
             status=status,
             outcome=CallRecord.Outcome.FAILED if status == CallRecord.Status.FAILED else "",
             request_id=exc.request_id[:64],
             api_code=exc.code[:64],
-            api_message=note,
+            api_message=in_language(notes),
+            api_messages=notes,
             updated_at=timezone.now(),
         )
         CallEvent.objects.create(
-            call=record, kind=CallEvent.Kind.API_ANSWER, status_code=exc.code[:16], message=note,
+            call=record, kind=CallEvent.Kind.API_ANSWER, status_code=exc.code[:16], message=in_language(notes),
+            messages=notes,
             payload={"request_id": exc.request_id, "code": exc.code, "message": exc.message, "http_status": exc.http_status},
         )
     logger.info("call %s %s: request %s code %s", record.out_id, status, exc.request_id, exc.code)
@@ -207,7 +213,7 @@ def _dispatch_throttled(record: CallRecord, exc: VmsThrottled) -> None:
     if record.attempts >= MAX_SEND_ATTEMPTS:
         # Certainly not placed (every attempt was turned away before placing): this one is honestly "failed".
         _dispatch_finished(record, status=CallRecord.Status.FAILED, exc=exc,
-                           note=_("%(cause)s on all %(attempts)d attempts; the call was not placed.") % {
+                           note=lambda: _("%(cause)s on all %(attempts)d attempts; the call was not placed.") % {
                                "cause": _throttled_cause(exc), "attempts": record.attempts})
         return
     delay = _retry_delay(record.attempts, exc.retry_after)
@@ -217,10 +223,10 @@ def _dispatch_throttled(record: CallRecord, exc: VmsThrottled) -> None:
             status=CallRecord.Status.QUEUED, request_id=exc.request_id[:64], api_code=exc.code[:64], updated_at=now,
             dispatch_after=now + timedelta(seconds=delay),
         )
+        notes = in_each_language(lambda: _("%(cause)s; nothing was placed. Trying again in %(seconds).0f s.") % {
+            "cause": _throttled_cause(exc), "seconds": delay})
         CallEvent.objects.create(
-            call=record, kind=CallEvent.Kind.RETRY, status_code=exc.code[:16],
-            message=_("%(cause)s; nothing was placed. Trying again in %(seconds).0f s.") % {
-                "cause": _throttled_cause(exc), "seconds": delay},
+            call=record, kind=CallEvent.Kind.RETRY, status_code=exc.code[:16], message=in_language(notes), messages=notes,
             payload={"request_id": exc.request_id, "code": exc.code, "message": exc.message, "attempt": record.attempts,
                      "delay": delay},
         )

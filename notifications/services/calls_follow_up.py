@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from notifications.aliyun import VmsOutcomeUnknown, VmsRejected, VmsThrottled, get_vms_client
 from notifications.models import CallEvent, CallRecord
+from notifications.texts import in_each_language, in_language
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +41,23 @@ class FollowUpSummary:
         ) % {"queried": self.queried, "found": self.found, "settled": self.settled, "stale": self.stale_sending}
 
 
-def _settle(queryset, *, message: str) -> int:
+def _settle(queryset, *, message) -> int:
     """End the follow-up of calls nothing more will be learned about: final "outcome unknown", never redialled.
 
     Not "failed": such a call may well have rung (a read timeout or a killed worker leaves no CallId even when the
     call was placed), and only the provider's refusal or a call certainly not placed is a failure.
     """
     settled = 0
+    messages = in_each_language(message)  # `message` says why, once per language
     for record in queryset:
         with transaction.atomic():
             updated = CallRecord.objects.filter(pk=record.pk, status=record.status, final_report_at__isnull=True).update(
-                status=CallRecord.Status.OUTCOME_UNKNOWN, outcome=CallRecord.Outcome.UNKNOWN, api_message=message,
-                updated_at=timezone.now(),
+                status=CallRecord.Status.OUTCOME_UNKNOWN, outcome=CallRecord.Outcome.UNKNOWN,
+                api_message=in_language(messages), api_messages=messages, updated_at=timezone.now(),
             )
             if updated:
-                CallEvent.objects.create(call=record, kind=CallEvent.Kind.NOTE, message=message)
+                CallEvent.objects.create(call=record, kind=CallEvent.Kind.NOTE, message=in_language(messages),
+                                         messages=messages)
                 settled += 1
     return settled
 
@@ -76,13 +79,15 @@ def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
     stale_before = now - timedelta(seconds=settings.ALIYUN_VMS_CONNECT_TIMEOUT + settings.ALIYUN_VMS_READ_TIMEOUT
                                          + settings.CALL_SENDING_GRACE_SECONDS)
     for record in CallRecord.objects.filter(status=CallRecord.Status.SENDING, sent_at__lt=stale_before)[:limit]:
-        message = _("The send was interrupted before the provider answered; the call may have been placed and will not be "
-                    "redialled. Its receipt or a detail query settles it.")
+        messages = in_each_language(lambda: _(
+            "The send was interrupted before the provider answered; the call may have been placed and will not be "
+            "redialled. Its receipt or a detail query settles it."))
         with transaction.atomic():
             if CallRecord.objects.filter(pk=record.pk, status=CallRecord.Status.SENDING).update(
-                status=CallRecord.Status.UNKNOWN, api_message=message, updated_at=now
+                status=CallRecord.Status.UNKNOWN, api_message=in_language(messages), api_messages=messages, updated_at=now
             ):
-                CallEvent.objects.create(call=record, kind=CallEvent.Kind.NOTE, message=message)
+                CallEvent.objects.create(call=record, kind=CallEvent.Kind.NOTE, message=in_language(messages),
+                                         messages=messages)
                 summary.stale_sending += 1
 
     # Calls with a CallId and no final receipt a while after they should have ended: ask the provider.
@@ -109,11 +114,11 @@ def calls_follow_up(*, limit: int = 500) -> FollowUpSummary:
     summary.settled += _settle(
         CallRecord.objects.filter(status=CallRecord.Status.UNKNOWN, final_report_at__isnull=True, sent_at__lt=settle_before)
         .filter(Q(call_id__isnull=True) | Q(call_id=""))[:limit],
-        message=_("The provider gave no clear answer and no CallId, receipt or detail arrived afterwards, so whether the "
-                  "call was placed cannot be known. It was not redialled."),
+        message=lambda: _("The provider gave no clear answer and no CallId, receipt or detail arrived afterwards, so "
+                          "whether the call was placed cannot be known. It was not redialled."),
     )
     summary.settled += _settle(
         CallRecord.objects.filter(status__in=in_flight, final_report_at__isnull=True, sent_at__lt=now - DETAIL_GIVE_UP)[:limit],
-        message=_("The provider reported no result for this call within a day; its outcome stays unknown."),
+        message=lambda: _("The provider reported no result for this call within a day; its outcome stays unknown."),
     )
     return summary

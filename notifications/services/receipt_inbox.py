@@ -31,6 +31,7 @@ from notifications.services.receipts import (
     call_record_claim_pending_receipts,
     receipts_ingest_items,
 )
+from notifications.texts import in_each_language, in_language
 
 logger = logging.getLogger(__name__)
 
@@ -256,16 +257,19 @@ def _elsewhere_record_create(*, call_id: str, first_seen) -> CallRecord | None:
     callee = next((callee_number(p.get("callee")) for p in payloads if callee_number(p.get("callee"))), "")
     their_out_id = next((e.receipt_out_id for e in events if e.receipt_out_id), "")
     placed_at = _first_time(payloads) or first_seen
-    message = _("Placed by another system using this account; known from its receipts.")
-    if their_out_id:
-        message = _("Placed by another system using this account (its OutId: %(out_id)s); known from its receipts.") % {
-            "out_id": their_out_id}
+    def message():
+        if their_out_id:
+            return _("Placed by another system using this account (its OutId: %(out_id)s); known from its receipts.") % {
+                "out_id": their_out_id}
+        return _("Placed by another system using this account; known from its receipts.")
+
+    messages = in_each_language(message)
     try:
         with transaction.atomic():
             return CallRecord.objects.create(
                 api=CallRecord.Api.OTHER, mode="", called_number=callee,
                 out_id=new_out_id(), call_id=call_id, status=CallRecord.Status.ACCEPTED, placed_elsewhere=True,
-                api_message=str(message), created_at=placed_at, sent_at=placed_at,
+                api_message=in_language(messages), api_messages=messages, created_at=placed_at, sent_at=placed_at,
             )
     except IntegrityError:
         return None  # another run recorded it meanwhile

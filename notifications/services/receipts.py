@@ -27,6 +27,7 @@ from notifications.models import CallEvent, CallRecord
 from notifications.rules.call_state import RECORD_FIELDS, receipt_apply
 from notifications.services.bulk import locked_matching_any, rows_insert, rows_update
 from notifications.services.stats import call_days, daily_stats_mark_dirty
+from notifications.texts import in_each_language, in_language
 
 _EVENT_KIND = {VOICE_REPORT: CallEvent.Kind.VOICE_REPORT, VOICE_CALL_REPORT: CallEvent.Kind.CALL_REPORT}
 MESSAGE_TYPE_OF_KIND = {kind: message_type for message_type, kind in _EVENT_KIND.items()}
@@ -208,8 +209,9 @@ def call_record_apply_detail(*, record: CallRecord, detail: CallDetail | None) -
     """Record a QueryCallDetailByCallId answer as an event and fold what it says into the call."""
     locked = CallRecord.objects.select_for_update().get(pk=record.pk)
     if detail is None:
-        CallEvent.objects.create(call=locked, kind=CallEvent.Kind.DETAIL_QUERY, message=_("No detail found (yet)."),
-                                 payload={"found": False})
+        messages = in_each_language(lambda: _("No detail found (yet)."))
+        CallEvent.objects.create(call=locked, kind=CallEvent.Kind.DETAIL_QUERY, message=in_language(messages),
+                                 messages=messages, payload={"found": False})
         return
     receipt = _detail_receipt(detail)
     CallEvent.objects.create(

@@ -17,6 +17,7 @@ from notifications.rules.call_state import status_code_meaning
 from notifications.rules.templates import render_preview
 from notifications.services.numbers import number_access_record, payload_mask, text_mask, user_sees_full_numbers
 from notifications.services.receipts import ReceiptInvalid, call_record_requery
+from notifications.texts import in_language
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,13 @@ def _live_context(record: CallRecord, *, full_numbers: bool) -> dict:
         # Shown as the provider sent it (JSON, Chinese text unescaped), not as a Python dict.
         event.payload_text = json.dumps(payload, ensure_ascii=False, indent=2)
         event.status_meaning = status_code_meaning(event.status_code, kind=event.kind)
+        # In memory only, for this page (GET: nothing is saved): our own words in the reader's language, masked.
+        event.message = in_language(event.messages) or event.message
         if not full_numbers:
             event.message = text_mask(event.message)
+    record.api_message = in_language(record.api_messages) or record.api_message
     if not full_numbers:
-        # In memory only, for this page (GET: nothing is saved). The card and the header show these texts.
+        # The card and the header show these texts.
         record.status_msg, record.api_message = text_mask(record.status_msg), text_mask(record.api_message)
     return {"record": record, "events": events}
 

@@ -143,6 +143,21 @@ def test_unknown_call_without_any_news_ends_outcome_unknown_not_failed(on_simula
     assert calls_follow_up().settled == 0  # final: left alone from now on
 
 
+def test_the_pipelines_words_on_a_call_read_in_each_readers_language(client, manager, on_simulator, notice):
+    from django.urls import reverse
+    from django.utils import translation
+
+    record = queued_call(notice, status=CallRecord.Status.UNKNOWN, sent_at=timezone.now() - timedelta(hours=1))
+    with translation.override("zh-hans"):  # the scheduler's thread speaks the console's default
+        calls_follow_up()
+    client.force_login(manager)
+    url = reverse("notifications:call_record_detail", args=[record.pk])
+    english = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert english.count("whether the call was placed cannot be known") == 3  # status card, answer card, timeline
+    chinese = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert chinese.count("因此无法得知该呼叫是否已拨出") == 3 and "cannot be known" not in chinese
+
+
 def test_accepted_call_with_no_result_for_a_day_ends_outcome_unknown(on_simulator, notice):
     record = queued_call(notice, status=CallRecord.Status.ACCEPTED, call_id="116012854210^102781401",
                          sent_at=timezone.now() - timedelta(hours=25))
@@ -188,6 +203,9 @@ def test_rejected_call_fails_with_the_providers_reason(on_simulator, notice):
     assert record.outcome == CallRecord.Outcome.FAILED
     assert record.api_code.startswith("isv.")
     assert record.api_message.startswith("The provider refused the call")
+    # Kept for each reader's language; the provider's own reason stays as it sent it.
+    assert record.api_messages["zh-hans"].startswith(f"服务商拒绝了该呼叫（{record.api_code}）：")
+    assert record.events.get(kind=CallEvent.Kind.API_ANSWER).messages == record.api_messages
     assert on_simulator.calls == []
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from notifications.management.lookups import approved_resource
 from notifications.models import CallerNumber, CallRecord, TtsTemplate, VoiceFile
 from notifications.services.calls_create import call_record_create
+from notifications.texts import in_language
 
 WAIT_SECONDS = 15.0  # for the job to send the call and store its CallId
 
@@ -64,7 +65,8 @@ class Command(BaseCommand):
         record = self._wait_for_send(record)
         if record.call_id:
             self.stdout.write(f"CallId {record.call_id}")
-        self.stdout.write(f"status {record.status} ({record.get_status_display()}) {record.api_message}".rstrip())
+        message = in_language(record.api_messages) or record.api_message
+        self.stdout.write(f"status {record.status} ({record.get_status_display()}) {message}".rstrip())
 
     @staticmethod
     def _wait_for_send(record: CallRecord) -> CallRecord:
