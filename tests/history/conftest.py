@@ -45,9 +45,9 @@ def make_call(register):
             "status_code": code,
             "duration": 30 if answered else None,
             "requested_by": user,
-            # Seconds, not minutes: the serial counts across the whole run, and a few hundred minutes back is
-            # yesterday in Asia/Shanghai for much of the night, which made "today" filters fail by the clock.
-            "created_at": created_at or timezone.now() - timedelta(seconds=serial),
+            # Microseconds: the serial counts across the whole run (thousands of calls), and even that many
+            # seconds back is yesterday in Asia/Shanghai for the first hours after midnight.
+            "created_at": created_at or timezone.now() - timedelta(microseconds=serial),
         }
         values.update(fields)
         return CallRecord.objects.create(**values)

@@ -108,9 +108,11 @@ def test_a_call_in_flight_is_billed_once_it_ends_and_only_once(make_call, notifi
                                                  duration=45)
     with translation.override("en"):
         assert calls_bill_job() == "1 ended call billed"  # the periodic billing task bills what ended
+        assert PeriodicRun.objects.get(name="calls_bill").summary == "1 ended call billed"
+    with translation.override("zh-hans"):
+        assert PeriodicRun.objects.get(name="calls_bill").summary == "1 通已结束的呼叫完成计费"
     assert calls_bill() == 0
     assert billed(call) == ("minute", 1, Decimal("0.0500"))
-    assert PeriodicRun.objects.get(name="calls_bill").summary == "1 ended call billed"
 
 
 def test_billing_runs_as_its_own_task_so_a_failure_there_never_stops_the_follow_up(make_call, notification_price,
